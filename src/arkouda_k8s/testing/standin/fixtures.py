@@ -1,0 +1,1 @@
+"""pytest fixtures of the arkouda_server stand-in (entry point `arkouda_k8s_standin`)."""
