@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from arkouda_k8s.resolver.api import Endpoint, aconnect, aresolve, connect, resolve
 
-__all__ = ["Endpoint", "aconnect", "aresolve", "connect", "resolve", "__version__"]
+__all__ = ["Endpoint", "__version__", "aconnect", "aresolve", "connect", "resolve"]
 
 _RESOLVER_NAMES = frozenset({"Endpoint", "aconnect", "aresolve", "connect", "resolve"})
 

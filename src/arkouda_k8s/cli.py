@@ -30,22 +30,50 @@ class Command:
 
 
 def _resolve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", default=None,
-                        help="Service to find: arkouda, arkouda.NS, arkouda.NS.svc, a DNS name or tcp://HOST:PORT "
-                             "[env: ARKOUDA_SERVER overrides it] (default: arkouda)")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                        help="Wait up to SECONDS for a ready endpoint (default: 0, answer at once)")
-    parser.add_argument("--mode", choices=("auto", "api", "dns", "direct"), default="auto",
-                        help="Force one strategy (default: auto = API, then cluster DNS)")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        default=None,
+        help="Service to find: arkouda, arkouda.NS, arkouda.NS.svc, a DNS name or tcp://HOST:PORT "
+        "[env: ARKOUDA_SERVER overrides it] (default: arkouda)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="Wait up to SECONDS for a ready endpoint (default: 0, answer at once)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("auto", "api", "dns", "direct"),
+        default="auto",
+        help="Force one strategy (default: auto = API, then cluster DNS)",
+    )
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--locales", type=int, default=3, metavar="N",
-                        help="Number of locales (loopback pods with real sshd; default: 3)")
-    parser.add_argument("--arkouda-server", dest="demo_server", default=None, metavar="PATH",
-                        help="A real arkouda_server to launch instead of the stand-in")
-    parser.add_argument("--kubeconfig", dest="demo_kubeconfig", default=None, metavar="FILE",
-                        help="Publish and resolve against this cluster instead of the built-in emulator")
+    parser.add_argument(
+        "--locales",
+        type=int,
+        default=3,
+        metavar="N",
+        help="Number of locales (loopback pods with real sshd; default: 3)",
+    )
+    parser.add_argument(
+        "--arkouda-server",
+        dest="demo_server",
+        default=None,
+        metavar="PATH",
+        help="A real arkouda_server to launch instead of the stand-in",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        dest="demo_kubeconfig",
+        default=None,
+        metavar="FILE",
+        help="Publish and resolve against this cluster instead of the built-in emulator",
+    )
 
 
 def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,46 +81,87 @@ def _emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="Port to listen on (default: 0, a free port)")
     parser.add_argument("--tls", action="store_true", help="Serve HTTPS with a generated CA")
     parser.add_argument("--rbac", action="store_true", help="Authorize requests with Roles and RoleBindings")
-    parser.add_argument("--token-auth-file", default=None, metavar="FILE",
-                        help="kube-apiserver's static token file: token,user,uid,\"group1,group2\"")
-    parser.add_argument("--kubeconfig-out", default=None, metavar="FILE",
-                        help="Write a kubeconfig with an admin identity to FILE")
-    parser.add_argument("--allow-loopback-endpoints", action="store_true",
-                        help="TEST ONLY: admit 127.0.0.0/8 and ::1 endpoint addresses (a real API server rejects "
-                             "them)")
+    parser.add_argument(
+        "--token-auth-file",
+        default=None,
+        metavar="FILE",
+        help='kube-apiserver\'s static token file: token,user,uid,"group1,group2"',
+    )
+    parser.add_argument(
+        "--kubeconfig-out", default=None, metavar="FILE", help="Write a kubeconfig with an admin identity to FILE"
+    )
+    parser.add_argument(
+        "--allow-loopback-endpoints",
+        action="store_true",
+        help="TEST ONLY: admit 127.0.0.0/8 and ::1 endpoint addresses (a real API server rejects them)",
+    )
 
 
 COMMANDS = [
-    Command("locale", "Run a locale pod: sshd with the release's key, until SIGTERM.",
-            "Copy the ssh key pair from the mounted Secret, write the sshd config and run sshd in the "
-            "foreground as this (non-root) user.",
-            (*s.SSH, *s.LOGGING), "arkouda_k8s.entrypoints.locale:run"),
-    Command("server", "Run the multi-locale server pod: wait for locales, launch arkouda_server, publish it.",
-            "sshd, then wait for the locale pods through the API, build the GASNet environment, launch "
-            "arkouda_server -nl N, publish it under --service-name and withdraw it on SIGTERM or exit.",
-            (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.SERVER, *s.LOCALES, *s.SSH, "register", *s.LOGGING),
-            "arkouda_k8s.entrypoints.server:run"),
-    Command("single", "Run a single-locale server pod: arkouda_server -nl 1, published.",
-            "Launch arkouda_server -nl 1 (no ssh) and publish it (unless --no-register).",
-            (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.SERVER, "register", *s.LOGGING),
-            "arkouda_k8s.entrypoints.single:run"),
-    Command("register", "Publish an already running arkouda_server (a sidecar): the registrar alone.",
-            "Probe arkouda_server on this pod's loopback, publish a Service and EndpointSlice for it, keep "
-            "them true to its health and withdraw them on SIGTERM or when the server stops answering for good.",
-            (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.LOGGING), "arkouda_k8s.registrar.cli:run"),
-    Command("resolve", "Print tcp://HOST:PORT of a published arkouda server.",
-            "Find the server by Service name (API, then cluster DNS); exit 0 and print tcp://host:port, or "
-            "print the failed stage and exit 1.",
-            ("namespace", *s.KUBE_API, *s.LOGGING), "arkouda_k8s.resolver.cli:run", _resolve_arguments),
-    Command("demo", "The whole lifecycle on this machine: emulator, loopback pods, server, connect, withdraw.",
-            "Start the built-in API emulator, loopback locale pods with real sshd, the server entrypoint and "
-            "its registrar; connect with the real arkouda client; SIGTERM; show the withdrawal.",
-            s.LOGGING, "arkouda_k8s.demo:run", _demo_arguments),
-    Command("kube-emulator", "Run the in-memory Kubernetes API emulator (for tests and the demo).",
-            "Serve the emulator on loopback; print 'serving <url>'; run until SIGTERM.",
-            s.LOGGING, "arkouda_k8s.testing.kube.cli:run", _emulator_arguments),
-    Command("version", "Print the version of arkouda-k8s.", "Print the version of arkouda-k8s.",
-            (), "arkouda_k8s.cli:version"),
+    Command(
+        "locale",
+        "Run a locale pod: sshd with the release's key, until SIGTERM.",
+        "Copy the ssh key pair from the mounted Secret, write the sshd config and run sshd in the "
+        "foreground as this (non-root) user.",
+        (*s.SSH, *s.LOGGING),
+        "arkouda_k8s.entrypoints.locale:run",
+    ),
+    Command(
+        "server",
+        "Run the multi-locale server pod: wait for locales, launch arkouda_server, publish it.",
+        "sshd, then wait for the locale pods through the API, build the GASNet environment, launch "
+        "arkouda_server -nl N, publish it under --service-name and withdraw it on SIGTERM or exit.",
+        (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.SERVER, *s.LOCALES, *s.SSH, "register", *s.LOGGING),
+        "arkouda_k8s.entrypoints.server:run",
+    ),
+    Command(
+        "single",
+        "Run a single-locale server pod: arkouda_server -nl 1, published.",
+        "Launch arkouda_server -nl 1 (no ssh) and publish it (unless --no-register).",
+        (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.SERVER, "register", *s.LOGGING),
+        "arkouda_k8s.entrypoints.single:run",
+    ),
+    Command(
+        "register",
+        "Publish an already running arkouda_server (a sidecar): the registrar alone.",
+        "Probe arkouda_server on this pod's loopback, publish a Service and EndpointSlice for it, keep "
+        "them true to its health and withdraw them on SIGTERM or when the server stops answering for good.",
+        (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.LOGGING),
+        "arkouda_k8s.registrar.cli:run",
+    ),
+    Command(
+        "resolve",
+        "Print tcp://HOST:PORT of a published arkouda server.",
+        "Find the server by Service name (API, then cluster DNS); exit 0 and print tcp://host:port, or "
+        "print the failed stage and exit 1.",
+        ("namespace", *s.KUBE_API, *s.LOGGING),
+        "arkouda_k8s.resolver.cli:run",
+        _resolve_arguments,
+    ),
+    Command(
+        "demo",
+        "The whole lifecycle on this machine: emulator, loopback pods, server, connect, withdraw.",
+        "Start the built-in API emulator, loopback locale pods with real sshd, the server entrypoint and "
+        "its registrar; connect with the real arkouda client; SIGTERM; show the withdrawal.",
+        s.LOGGING,
+        "arkouda_k8s.demo:run",
+        _demo_arguments,
+    ),
+    Command(
+        "kube-emulator",
+        "Run the in-memory Kubernetes API emulator (for tests and the demo).",
+        "Serve the emulator on loopback; print 'serving <url>'; run until SIGTERM.",
+        s.LOGGING,
+        "arkouda_k8s.testing.kube.cli:run",
+        _emulator_arguments,
+    ),
+    Command(
+        "version",
+        "Print the version of arkouda-k8s.",
+        "Print the version of arkouda-k8s.",
+        (),
+        "arkouda_k8s.cli:version",
+    ),
 ]
 
 
@@ -107,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arkouda-k8s",
         description="Run arkouda_server on Kubernetes and find it by Service name. Every option can also be "
-                    "set by the environment variable named in its help.",
+        "set by the environment variable named in its help.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

@@ -15,7 +15,7 @@ import dataclasses
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,8 +190,15 @@ class Option:
         return self.parse is boolean
 
 
-def _opt(default: Any, parse: Callable[[str], Any], help: str, env: tuple[str, ...] = (),
-         *, short: str | None = None, secret: bool = False) -> Any:
+def _opt(
+    default: Any,
+    parse: Callable[[str], Any],
+    help: str,
+    env: tuple[str, ...] = (),
+    *,
+    short: str | None = None,
+    secret: bool = False,
+) -> Any:
     option = Option("", help, parse, default, env, short, secret)
     return field(default=default, metadata={"option": option})
 
@@ -202,100 +209,183 @@ class Settings:
 
     # identity of this pod (the downward API in the charts)
     namespace: str | None = _opt(
-        None, dns1123_label, "Namespace of the server, its locales and its Service; default: this pod's own "
+        None,
+        dns1123_label,
+        "Namespace of the server, its locales and its Service; default: this pod's own "
         "namespace (service-account file), else the kubeconfig context's, else 'default'.",
-        ("NAMESPACE", "POD_NAMESPACE"), short="-n")
+        ("NAMESPACE", "POD_NAMESPACE"),
+        short="-n",
+    )
     pod_name: str | None = _opt(
-        None, dns1123_subdomain, "Name of this pod (downward API metadata.name): the owner of what the "
-        "registrar publishes.", ("POD_NAME",))
+        None,
+        dns1123_subdomain,
+        "Name of this pod (downward API metadata.name): the owner of what the registrar publishes.",
+        ("POD_NAME",),
+    )
     pod_uid: str | None = _opt(
-        None, text, "UID of this pod (downward API metadata.uid); read from the API when not given.", ("POD_UID",))
+        None, text, "UID of this pod (downward API metadata.uid); read from the API when not given.", ("POD_UID",)
+    )
     pod_ip: str | None = _opt(
-        None, ip_address, "IP address of this pod (downward API status.podIP): the address that is published "
-        "and the first GASNet host.", ("POD_IP", "MY_IP"))
+        None,
+        ip_address,
+        "IP address of this pod (downward API status.podIP): the address that is published and the first GASNet host.",
+        ("POD_IP", "MY_IP"),
+    )
     instance: str | None = _opt(
-        None, dns1123_subdomain, "Release name: the app.kubernetes.io/instance label of what is published.",
-        ("ARKOUDA_INSTANCE",))
+        None,
+        dns1123_subdomain,
+        "Release name: the app.kubernetes.io/instance label of what is published.",
+        ("ARKOUDA_INSTANCE",),
+    )
     # the published Service
     service_name: str = _opt(
-        "arkouda", dns1035_label, "Name of the Service clients connect to (a DNS-1035 label).",
-        ("EXTERNAL_SERVICE_NAME", "ARKOUDA_SERVICE_NAME"))
+        "arkouda",
+        dns1035_label,
+        "Name of the Service clients connect to (a DNS-1035 label).",
+        ("EXTERNAL_SERVICE_NAME", "ARKOUDA_SERVICE_NAME"),
+    )
     service_port: int = _opt(5555, port, "Port of the Service (port name 'arkouda').", ("EXTERNAL_SERVICE_PORT",))
     server_port: int = _opt(
-        5555, port, "Port arkouda_server listens on in its pod (--ServerPort; the Service's targetPort).",
-        ("EXTERNAL_SERVICE_TARGET_PORT", "ARKOUDA_SERVER_PORT"))
-    metrics: bool = _opt(False, boolean, "Also publish arkouda_server's metrics port (port name 'metrics').",
-                         ("COLLECT_METRICS",))
+        5555,
+        port,
+        "Port arkouda_server listens on in its pod (--ServerPort; the Service's targetPort).",
+        ("EXTERNAL_SERVICE_TARGET_PORT", "ARKOUDA_SERVER_PORT"),
+    )
+    metrics: bool = _opt(
+        False, boolean, "Also publish arkouda_server's metrics port (port name 'metrics').", ("COLLECT_METRICS",)
+    )
     metrics_service_name: str | None = _opt(
-        None, dns1035_label, "Publish the metrics port as a Service of its own with this name (the seed's "
-        "layout); default: a 'metrics' port on the main Service.", ("METRICS_SERVICE_NAME",))
+        None,
+        dns1035_label,
+        "Publish the metrics port as a Service of its own with this name (the seed's "
+        "layout); default: a 'metrics' port on the main Service.",
+        ("METRICS_SERVICE_NAME",),
+    )
     metrics_port: int = _opt(5556, port, "Service port for metrics.", ("METRICS_SERVICE_PORT",))
-    metrics_target_port: int = _opt(5556, port, "Port arkouda_server serves metrics on.",
-                                    ("METRICS_SERVICE_TARGET_PORT", "METRICS_SERVER_PORT"))
+    metrics_target_port: int = _opt(
+        5556, port, "Port arkouda_server serves metrics on.", ("METRICS_SERVICE_TARGET_PORT", "METRICS_SERVER_PORT")
+    )
     endpoints_api: str = _opt(
-        "endpointslice", one_of("endpointslice", "endpoints", "both"),
+        "endpointslice",
+        one_of("endpointslice", "endpoints", "both"),
         "Which endpoint API to write: endpointslice (what kube-proxy reads), endpoints (core/v1, deprecated "
-        "since Kubernetes 1.33) or both.", ("ENDPOINTS_API",))
-    keep_service: bool = _opt(False, boolean, "Leave the Service in place on withdrawal (only its endpoints "
-                              "are removed).", ("KEEP_SERVICE",))
-    probe_host: str = _opt("127.0.0.1", text, "Where the registrar reaches arkouda_server: the pod's own "
-                           "loopback, never the published address.", ("PROBE_HOST",))
+        "since Kubernetes 1.33) or both.",
+        ("ENDPOINTS_API",),
+    )
+    keep_service: bool = _opt(
+        False, boolean, "Leave the Service in place on withdrawal (only its endpoints are removed).", ("KEEP_SERVICE",)
+    )
+    probe_host: str = _opt(
+        "127.0.0.1",
+        text,
+        "Where the registrar reaches arkouda_server: the pod's own loopback, never the published address.",
+        ("PROBE_HOST",),
+    )
     probe_timeout: float = _opt(1.0, seconds, "Seconds one ZMQ probe may take.", ("PROBE_TIMEOUT",))
-    probe_failures: int = _opt(3, positive_int, "Probe failures in a row before the endpoint is marked "
-                               "not ready.", ("PROBE_FAILURES",))
-    probe_period: float = _opt(3.0, seconds, "Seconds between probes once published (20 ms while waiting "
-                               "at start).", ("PROBE_PERIOD",))
-    reconcile_period: float = _opt(30.0, seconds, "Seconds between checks that what is published is still "
-                                   "ours and intact.", ("RECONCILE_PERIOD",))
+    probe_failures: int = _opt(
+        3, positive_int, "Probe failures in a row before the endpoint is marked not ready.", ("PROBE_FAILURES",)
+    )
+    probe_period: float = _opt(
+        3.0, seconds, "Seconds between probes once published (20 ms while waiting at start).", ("PROBE_PERIOD",)
+    )
+    reconcile_period: float = _opt(
+        30.0, seconds, "Seconds between checks that what is published is still ours and intact.", ("RECONCILE_PERIOD",)
+    )
     shutdown_timeout: float = _opt(
-        20.0, seconds, "Seconds a graceful stop may take (withdraw, shutdown, kill); keep it below the pod's "
-        "terminationGracePeriodSeconds (30 s by default).", ("SHUTDOWN_TIMEOUT",))
-    health_port: int = _opt(0, port_or_zero, "Port of the registrar's /healthz and /metrics (0: off).",
-                            ("REGISTRAR_HEALTH_PORT",))
-    health_max_age: float = _opt(120.0, seconds, "/healthz fails when the last successful API sync is older "
-                                 "than this many seconds.", ("HEALTH_MAX_AGE",))
+        20.0,
+        seconds,
+        "Seconds a graceful stop may take (withdraw, shutdown, kill); keep it below the pod's "
+        "terminationGracePeriodSeconds (30 s by default).",
+        ("SHUTDOWN_TIMEOUT",),
+    )
+    health_port: int = _opt(
+        0, port_or_zero, "Port of the registrar's /healthz and /metrics (0: off).", ("REGISTRAR_HEALTH_PORT",)
+    )
+    health_max_age: float = _opt(
+        120.0,
+        seconds,
+        "/healthz fails when the last successful API sync is older than this many seconds.",
+        ("HEALTH_MAX_AGE",),
+    )
     # the Kubernetes API
-    kubeconfig: Path | None = _opt(None, existing_file, "kubeconfig file to use instead of the in-cluster "
-                                   "service account.", ("KUBECONFIG",))
+    kubeconfig: Path | None = _opt(
+        None, existing_file, "kubeconfig file to use instead of the in-cluster service account.", ("KUBECONFIG",)
+    )
     context: str | None = _opt(None, text, "kubeconfig context to use.", ("KUBE_CONTEXT",))
-    k8s_host: str | None = _opt(None, https_url, "API server URL, used with a token (SSL_TOKEN/TOKEN_FILE) "
-                                "or a client certificate (CERT_FILE/KEY_FILE).", ("K8S_HOST",))
-    ssl_token: str | None = _opt(None, text, "Bearer token for K8S_HOST (prefer TOKEN_FILE: it can rotate).",
-                                 ("SSL_TOKEN",), secret=True)
-    token_file: Path | None = _opt(None, existing_file, "File holding the bearer token for K8S_HOST; re-read "
-                                   "when the API answers 401.", ("TOKEN_FILE",))
-    cert_file: Path | None = _opt(None, existing_file, "Client certificate for K8S_HOST (the seed's mTLS "
-                                  "user).", ("CERT_FILE",))
+    k8s_host: str | None = _opt(
+        None,
+        https_url,
+        "API server URL, used with a token (SSL_TOKEN/TOKEN_FILE) or a client certificate (CERT_FILE/KEY_FILE).",
+        ("K8S_HOST",),
+    )
+    ssl_token: str | None = _opt(
+        None, text, "Bearer token for K8S_HOST (prefer TOKEN_FILE: it can rotate).", ("SSL_TOKEN",), secret=True
+    )
+    token_file: Path | None = _opt(
+        None,
+        existing_file,
+        "File holding the bearer token for K8S_HOST; re-read when the API answers 401.",
+        ("TOKEN_FILE",),
+    )
+    cert_file: Path | None = _opt(
+        None, existing_file, "Client certificate for K8S_HOST (the seed's mTLS user).", ("CERT_FILE",)
+    )
     key_file: Path | None = _opt(None, existing_file, "Private key of the client certificate.", ("KEY_FILE",))
-    cacert_file: Path | None = _opt(None, existing_file, "CA bundle that signs the API server's certificate "
-                                    "(verification is always on).", ("CACERT_FILE",))
+    cacert_file: Path | None = _opt(
+        None,
+        existing_file,
+        "CA bundle that signs the API server's certificate (verification is always on).",
+        ("CACERT_FILE",),
+    )
     # arkouda_server and its locales
-    num_locales: int = _opt(1, positive_int, "Total number of locales = locale pods + 1 (the server pod is "
-                            "locale 0), the same meaning in every chart.", ("NUMLOCALES", "NUM_LOCALES"))
-    arkouda_server: str = _opt("arkouda_server", text, "arkouda_server executable to launch.",
-                               ("ARKOUDA_SERVER_PATH",))
+    num_locales: int = _opt(
+        1,
+        positive_int,
+        "Total number of locales = locale pods + 1 (the server pod is locale 0), the same meaning in every chart.",
+        ("NUMLOCALES", "NUM_LOCALES"),
+    )
+    arkouda_server: str = _opt("arkouda_server", text, "arkouda_server executable to launch.", ("ARKOUDA_SERVER_PATH",))
     authenticate: bool = _opt(False, boolean, "Start arkouda_server with --authenticate=true.", ("AUTHENTICATE",))
     mem_track: bool = _opt(True, boolean, "Start arkouda_server with --memTrack=true.", ("MEMTRACK",))
-    server_log_level: str = _opt("LogLevel.INFO", server_log_level, "arkouda_server's --logLevel (DEBUG, "
-                                 "INFO, WARN, ERROR, CRITICAL).", ("LOG_LEVEL",))
-    threads_per_locale: int | None = _opt(None, positive_int, "CHPL_RT_NUM_THREADS_PER_LOCALE for every "
-                                          "locale.", ("CHPL_RT_NUM_THREADS_PER_LOCALE",))
-    locale_selector: str = _opt("app.kubernetes.io/component=locale", label_selector,
-                                "Label selector of this server's locale pods.", ("LOCALE_SELECTOR",))
-    locale_timeout: float = _opt(300.0, seconds, "Seconds to wait for every locale pod to be Running and "
-                                 "Ready.", ("LOCALE_TIMEOUT",))
-    ssh_key_dir: Path = _opt(Path("/etc/arkouda/ssh"), existing_dir, "Directory of the mounted ssh key "
-                             "Secret (ssh-privatekey or id_ed25519/id_rsa, and its .pub).", ("SSH_KEY_DIR",))
+    server_log_level: str = _opt(
+        "LogLevel.INFO",
+        server_log_level,
+        "arkouda_server's --logLevel (DEBUG, INFO, WARN, ERROR, CRITICAL).",
+        ("LOG_LEVEL",),
+    )
+    threads_per_locale: int | None = _opt(
+        None, positive_int, "CHPL_RT_NUM_THREADS_PER_LOCALE for every locale.", ("CHPL_RT_NUM_THREADS_PER_LOCALE",)
+    )
+    locale_selector: str = _opt(
+        "app.kubernetes.io/component=locale",
+        label_selector,
+        "Label selector of this server's locale pods.",
+        ("LOCALE_SELECTOR",),
+    )
+    locale_timeout: float = _opt(
+        300.0, seconds, "Seconds to wait for every locale pod to be Running and Ready.", ("LOCALE_TIMEOUT",)
+    )
+    ssh_key_dir: Path = _opt(
+        Path("/etc/arkouda/ssh"),
+        existing_dir,
+        "Directory of the mounted ssh key Secret (ssh-privatekey or id_ed25519/id_rsa, and its .pub).",
+        ("SSH_KEY_DIR",),
+    )
     ssh_port: int = _opt(2222, port, "Port of every pod's sshd.", ("SSH_PORT",))
-    ssh_home: str = _opt("~/.ssh", text, "Writable directory that becomes ~/.ssh (keys copied there, 0600).",
-                         ("SSH_HOME",))
-    register: bool = _opt(True, boolean, "Run the registrar (publish the server under --service-name).",
-                          ("REGISTER",))
+    ssh_home: str = _opt(
+        "~/.ssh", text, "Writable directory that becomes ~/.ssh (keys copied there, 0600).", ("SSH_HOME",)
+    )
+    register: bool = _opt(True, boolean, "Run the registrar (publish the server under --service-name).", ("REGISTER",))
     # arkouda-k8s's own logs
-    log_level: str = _opt("info", log_level, "Level of arkouda-k8s's own logs (debug, info, warning, error).",
-                          ("ARKOUDA_K8S_LOG_LEVEL",))
-    log_format: str = _opt("auto", one_of("auto", "json", "console"), "Log format: json, console, or auto "
-                           "(JSON lines unless on a terminal).", ("ARKOUDA_K8S_LOG_FORMAT",))
+    log_level: str = _opt(
+        "info", log_level, "Level of arkouda-k8s's own logs (debug, info, warning, error).", ("ARKOUDA_K8S_LOG_LEVEL",)
+    )
+    log_format: str = _opt(
+        "auto",
+        one_of("auto", "json", "console"),
+        "Log format: json, console, or auto (JSON lines unless on a terminal).",
+        ("ARKOUDA_K8S_LOG_FORMAT",),
+    )
 
     # where each value came from: a flag, a variable or "default" (for error messages and the log)
     source: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -326,15 +416,16 @@ def add_options(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
         default = "" if opt.default is None or opt.secret else f" (default: {opt.default})"
         flags = [opt.flag] + ([opt.short] if opt.short else [])
         if opt.is_bool:
-            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=None,
-                                help=opt.help + env + default)
+            parser.add_argument(
+                *flags, dest=name, action=argparse.BooleanOptionalAction, default=None, help=opt.help + env + default
+            )
         else:
-            parser.add_argument(*flags, dest=name, default=None, metavar=name.upper(),
-                                help=opt.help + env + default)
+            parser.add_argument(*flags, dest=name, default=None, metavar=name.upper(), help=opt.help + env + default)
 
 
-def load(names: Iterable[str], args: argparse.Namespace | None = None,
-         environ: Mapping[str, str] | None = None) -> Settings:
+def load(
+    names: Iterable[str], args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Settings from parsed flags and the environment, every rule checked; other options keep defaults."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -376,9 +467,23 @@ LOGGING = ("log_level", "log_format")
 KUBE_API = ("kubeconfig", "context", "k8s_host", "ssl_token", "token_file", "cert_file", "key_file", "cacert_file")
 IDENTITY = ("namespace", "pod_name", "pod_uid", "pod_ip", "instance")
 PUBLISH = (
-    "service_name", "service_port", "server_port", "metrics", "metrics_service_name", "metrics_port",
-    "metrics_target_port", "endpoints_api", "keep_service", "probe_host", "probe_timeout", "probe_failures",
-    "probe_period", "reconcile_period", "shutdown_timeout", "health_port", "health_max_age",
+    "service_name",
+    "service_port",
+    "server_port",
+    "metrics",
+    "metrics_service_name",
+    "metrics_port",
+    "metrics_target_port",
+    "endpoints_api",
+    "keep_service",
+    "probe_host",
+    "probe_timeout",
+    "probe_failures",
+    "probe_period",
+    "reconcile_period",
+    "shutdown_timeout",
+    "health_port",
+    "health_max_age",
 )
 SERVER = ("arkouda_server", "authenticate", "mem_track", "server_log_level", "threads_per_locale")
 LOCALES = ("num_locales", "locale_selector", "locale_timeout")
