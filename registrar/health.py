@@ -1,0 +1,74 @@
+"""Is arkouda_server answering? One ZMQ round trip on a fresh socket, on the pod's own loopback.
+
+The probe talks to the server where it runs (127.0.0.1 in the same pod); what is published is the
+pod IP. A reply of any kind, an authentication error included, proves the server is alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+Probe = Callable[[], Awaitable[float]]  # returns the round trip in seconds, raises when no answer
+
+
+class ServerNotAnswering(Exception):
+    pass
+
+
+def zmq_probe(host: str, port: int, *, timeout: float, token: str | None = None) -> Probe:
+    async def probe() -> float:
+        from arkouda_k8s import wire
+
+        try:
+            result = await wire.probe(host, port, timeout=timeout, token=token)
+        except wire.Rejected:
+            return timeout  # it answered, just not to us: alive
+        except wire.WireError as failed:
+            raise ServerNotAnswering(f"arkouda_server at {host}:{port}: {failed}") from failed
+        return result.elapsed_ms / 1000.0
+
+    return probe
+
+
+@dataclass
+class HealthTracker:
+    """Counts probe failures in a row: N of them make the server unhealthy, one success heals it."""
+
+    failures_allowed: int
+    healthy: bool = True
+    failures_in_row: int = 0
+    probes: int = 0
+    latency_sum: float = 0.0
+
+    def record(self, latency: float | None) -> bool | None:
+        """Record one probe; returns the new health when it changed, else None."""
+        self.probes += 1
+        if latency is not None:
+            self.latency_sum += latency
+            self.failures_in_row = 0
+            if not self.healthy:
+                self.healthy = True
+                return True
+            return None
+        self.failures_in_row += 1
+        if self.healthy and self.failures_in_row >= self.failures_allowed:
+            self.healthy = False
+            return False
+        return None
+
+
+async def wait_for_port(host: str, port: int, *, interval: float) -> None:
+    """Until something accepts TCP connections on host:port (cheap: no ZMQ socket until then)."""
+    while True:
+        try:
+            _reader, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(interval)
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return
