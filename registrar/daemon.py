@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -131,13 +132,13 @@ class Registrar:
 
     async def _active(self) -> None:
         for spec in self.specs:
-            await self._api_step(lambda spec=spec: self._delete_orphans(spec), "orphan_cleanup")
+            await self._api_step(functools.partial(self._delete_orphans, spec), "orphan_cleanup")
         self.phase = "waiting"
         await self._wait_for_server()
         self.phase = "publishing"
         for spec in self.specs:
             self.published[spec.name] = await self._api_step(
-                lambda spec=spec: self.publisher.publish(spec, ready=True), "publish"
+                functools.partial(self.publisher.publish, spec, ready=True), "publish"
             )
         self.phase = "published"
         self.counters.publishes += 1
