@@ -52,6 +52,11 @@ def register_secret(value: str | bytes | None) -> None:
             _secrets.add(text)
 
 
+def contains_secret(text: str) -> bool:
+    """True when the text holds a registered secret or something shaped like one."""
+    return scrub(text) != text
+
+
 def scrub(text: str) -> str:
     """Remove registered secrets and secret-shaped substrings from a string."""
     with _secrets_lock:
