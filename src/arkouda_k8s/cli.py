@@ -103,7 +103,7 @@ COMMANDS = [
         "Run a locale pod: sshd with the release's key, until SIGTERM.",
         "Copy the ssh key pair from the mounted Secret, write the sshd config and run sshd in the "
         "foreground as this (non-root) user.",
-        (*s.SSH, *s.LOGGING),
+        ("pod_name", "pod_ip", *s.SSH, *s.LOGGING),
         "arkouda_k8s.entrypoints.locale:run",
     ),
     Command(
@@ -125,7 +125,7 @@ COMMANDS = [
         "register",
         "Publish an already running arkouda_server (a sidecar): the registrar alone.",
         "Probe arkouda_server on this pod's loopback, publish a Service and EndpointSlice for it, keep "
-        "them true to its health and withdraw them on SIGTERM or when the server stops answering for good.",
+        "them true to its health (not ready while it does not answer) and withdraw them on SIGTERM.",
         (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.LOGGING),
         "arkouda_k8s.registrar.cli:run",
     ),

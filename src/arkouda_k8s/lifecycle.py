@@ -8,11 +8,14 @@ second SIGTERM during withdrawal must not cut the withdrawal short — the deadl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from arkouda_k8s import logs
 
+T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -43,3 +46,19 @@ def on_stop_signals(request_stop: Callable[[str], None], *, component: str) -> C
 def exit_code_for_signal(name: str) -> int:
     """The shell convention: 128 + signal number."""
     return 128 + int(getattr(signal, name))
+
+
+async def unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The result of `work`, or None (work cancelled) when `stop` is set first."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
