@@ -112,7 +112,7 @@ class KubeClient:
             name,
             deadline,
             lambda api, t: getattr(api, f"read_{res.method_suffix}")(
-                name, ns, _preload_content=False, _request_timeout=t
+                name, *self._where(res, ns), _preload_content=False, _request_timeout=t
             ),
         )
 
@@ -142,7 +142,7 @@ class KubeClient:
             None,
             deadline,
             lambda api, t: getattr(api, f"list_{res.method_suffix}")(
-                ns, _preload_content=False, _request_timeout=t, **kwargs
+                *self._where(res, ns), _preload_content=False, _request_timeout=t, **kwargs
             ),
         )
         return ObjectList(list(body.get("items") or []), str((body.get("metadata") or {}).get("resourceVersion", "")))
@@ -159,7 +159,7 @@ class KubeClient:
             name,
             deadline,
             lambda api, t: getattr(api, f"create_{res.method_suffix}")(
-                ns, body, _preload_content=False, _request_timeout=t
+                *self._where(res, ns), body, _preload_content=False, _request_timeout=t
             ),
         )
 
@@ -174,7 +174,7 @@ class KubeClient:
             name,
             deadline,
             lambda api, t: getattr(api, f"replace_{res.method_suffix}")(
-                name, ns, body, _preload_content=False, _request_timeout=t
+                name, *self._where(res, ns), body, _preload_content=False, _request_timeout=t
             ),
         )
 
@@ -197,7 +197,33 @@ class KubeClient:
             name,
             deadline,
             lambda api, t: getattr(api, f"patch_{res.method_suffix}")(
-                name, ns, body, _content_type=content_type, _preload_content=False, _request_timeout=t
+                name,
+                *self._where(res, ns),
+                body,
+                _content_type=content_type,
+                _preload_content=False,
+                _request_timeout=t,
+            ),
+        )
+
+    async def patch_status(
+        self, res: Resource, name: str, body: JSON, namespace: str | None = None, *, deadline: float | None = None
+    ) -> JSON:
+        """Merge-patch the status subresource (what a kubelet does; the demo and tests play its part)."""
+        ns = namespace or self.namespace
+        return await self._json(
+            "patch",
+            res,
+            ns,
+            name,
+            deadline,
+            lambda api, t: getattr(api, f"patch_{res.method_suffix}_status")(
+                name,
+                *self._where(res, ns),
+                body,
+                _content_type=_PATCH_TYPES["merge"],
+                _preload_content=False,
+                _request_timeout=t,
             ),
         )
 
@@ -225,7 +251,7 @@ class KubeClient:
                 name,
                 deadline,
                 lambda api, t: getattr(api, f"delete_{res.method_suffix}")(
-                    name, ns, body=options, _preload_content=False, _request_timeout=t
+                    name, *self._where(res, ns), body=options, _preload_content=False, _request_timeout=t
                 ),
             )
         except errors.NotFound:
@@ -252,7 +278,7 @@ class KubeClient:
             from aiohttp import ClientTimeout
 
             response: aiohttp.ClientResponse = await getattr(api, f"list_{res.method_suffix}")(
-                ns,
+                *self._where(res, ns),
                 watch=True,
                 resource_version=resource_version,
                 timeout_seconds=timeout_seconds,
@@ -277,6 +303,11 @@ class KubeClient:
         invoke: Callable[[Any, float], Awaitable[aiohttp.ClientResponse]],
     ) -> JSON:
         return await _read_json(await self._call(verb, res, ns, name, deadline, invoke))
+
+    @staticmethod
+    def _where(res: Resource, ns: str | None) -> tuple[str, ...]:
+        """The namespace argument of a namespaced call; nothing for a cluster-scoped resource."""
+        return (str(ns),) if res.namespaced else ()
 
     def _api_for(self, res: Resource) -> Any:
         if self._api is None:

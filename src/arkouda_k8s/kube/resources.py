@@ -12,6 +12,7 @@ class Resource:
     api_version: str
     api_class: str  # the kubernetes_asyncio API class
     method_suffix: str  # read_<suffix>, create_<suffix>, ...; list_<suffix> lists one namespace
+    namespaced: bool = True
 
     @property
     def group(self) -> str:
@@ -27,3 +28,4 @@ ENDPOINTS = Resource("endpoints", "Endpoints", "v1", "CoreV1Api", "namespaced_en
 ENDPOINT_SLICES = Resource(
     "endpointslices", "EndpointSlice", "discovery.k8s.io/v1", "DiscoveryV1Api", "namespaced_endpoint_slice"
 )
+NAMESPACES = Resource("namespaces", "Namespace", "v1", "CoreV1Api", "namespace", namespaced=False)
