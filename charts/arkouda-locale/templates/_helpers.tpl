@@ -121,6 +121,9 @@ app.kubernetes.io/component: locale
 
 {{/* Refuse combinations the schema cannot express, with the fix in the message. */}}
 {{- define "arkouda-locale.checks" -}}
+{{- if eq (.Values.image.repository | toString) "nginx" -}}
+{{- fail "image.repository is nginx: that is the `helm create` scaffolding of the seed's values files, not an arkouda image; delete the image: block from your values (the tag is releaseVersion)" -}}
+{{- end -}}
 {{- $p := include "arkouda-locale.persistence" . | fromYaml -}}
 {{- if and $p.enabled (eq $p.type "hostPath") (not $p.hostPath) -}}
 {{- fail "external.persistence.hostPath is required when persistence is enabled with type hostPath" -}}

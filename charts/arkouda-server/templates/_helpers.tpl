@@ -90,6 +90,9 @@ else the release name. */}}
 
 {{/* Refuse combinations the schema cannot express, with the fix in the message. */}}
 {{- define "arkouda-server.checks" -}}
+{{- if eq (.Values.image.repository | toString) "nginx" -}}
+{{- fail "image.repository is nginx: that is the `helm create` scaffolding of the seed's values files, not an arkouda image; delete the image: block from your values (the tag is releaseVersion)" -}}
+{{- end -}}
 {{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.registrar.shutdownTimeout) -}}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must be above registrar.shutdownTimeout (%d): the kubelet would SIGKILL the server before the registrar withdraws it" (int .Values.terminationGracePeriodSeconds) (int .Values.registrar.shutdownTimeout)) -}}
 {{- end -}}
