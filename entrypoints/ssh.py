@@ -446,6 +446,7 @@ def write_sshd_config(
     listen = f"[{listen_address}]" if ":" in listen_address else listen_address
     lines = [
         "# Written by arkouda-k8s for the locale sshd; regenerated at every start.",
+        f"Port {port}",
         f"ListenAddress {listen}:{port}",
         f"HostKey {host_key}",
         f"PidFile {pid_file}",

@@ -303,14 +303,23 @@ class LoopbackHosts:
 
     # -- starting --
 
-    async def start(self, k: int = 1, *, host_key: HostKey = "shared", timeout: float = 15.0) -> list[LoopbackHost]:
-        """Start k hosts at once and wait until each sshd listens and answers with its banner."""
+    async def start(
+        self, k: int = 1, *, host_key: HostKey = "shared", strict_modes: bool | None = None, timeout: float = 15.0
+    ) -> list[LoopbackHost]:
+        """Start k hosts at once and wait until each sshd listens and answers with its banner.
+
+        `host_key="per-host"` gives each sshd a host key of its own, which the client's pin refuses.
+        `strict_modes` forces sshd's StrictModes; by default it is what the entrypoint chooses
+        (yes unless the temporary directory forces no).
+        """
         if k < 0:
             raise ValueError("k must be >= 0")
         if self._closed:
             raise LoopbackError("these loopback hosts are closed")
         prepare_privilege_separation_dir()  # only does something as root
-        started = await asyncio.gather(*(self._start_one(host_key, timeout) for _ in range(k)), return_exceptions=True)
+        started = await asyncio.gather(
+            *(self._start_one(host_key, strict_modes, timeout) for _ in range(k)), return_exceptions=True
+        )
         failures = [s for s in started if isinstance(s, BaseException)]
         hosts = [s for s in started if isinstance(s, LoopbackHost)]
         if failures:
@@ -319,11 +328,21 @@ class LoopbackHosts:
             raise failures[0]
         return hosts
 
-    async def __call__(self, k: int = 1, *, host_key: HostKey = "shared", timeout: float = 15.0) -> list[LoopbackHost]:
-        return await self.start(k, host_key=host_key, timeout=timeout)
+    async def __call__(
+        self, k: int = 1, *, host_key: HostKey = "shared", strict_modes: bool | None = None, timeout: float = 15.0
+    ) -> list[LoopbackHost]:
+        return await self.start(k, host_key=host_key, strict_modes=strict_modes, timeout=timeout)
 
-    def start_sync(self, k: int = 1, *, host_key: HostKey = "shared", timeout: float = 15.0) -> list[LoopbackHost]:
-        return asyncio.run(self.start(k, host_key=host_key, timeout=timeout))
+    def start_sync(
+        self, k: int = 1, *, host_key: HostKey = "shared", strict_modes: bool | None = None, timeout: float = 15.0
+    ) -> list[LoopbackHost]:
+        # A private loop, not asyncio.run: asyncio.run resets the thread's current loop, which
+        # pytest-asyncio's own loop bookkeeping does not expect in a sync test.
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(self.start(k, host_key=host_key, strict_modes=strict_modes, timeout=timeout))
+        finally:
+            loop.close()
 
     def unreachable(self) -> str:
         """A loopback address of this test's own where nothing listens on the port: ssh gets 'Connection refused'."""
@@ -331,13 +350,13 @@ class LoopbackHosts:
         self._unreachable.append(address)
         return address
 
-    async def _start_one(self, host_key: HostKey, timeout: float) -> LoopbackHost:
+    async def _start_one(self, host_key: HostKey, strict_modes: bool | None, timeout: float) -> LoopbackHost:
         deadline = time.monotonic() + timeout
         name = f"host-{next(self._names)}"
         for _ in range(_BIND_RETRIES):
             address = _take_address(self.prefix, self.port)
             try:
-                host = self._launch(name, address, host_key)
+                host = self._launch(name, address, host_key, strict_modes)
             except BaseException:
                 _release_address(address)
                 raise
@@ -353,7 +372,7 @@ class LoopbackHosts:
             return host
         raise LoopbackError(f"{name}: sshd lost the bind race {_BIND_RETRIES} times in a row in {self.prefix}0/24")
 
-    def _launch(self, name: str, address: str, host_key: HostKey) -> LoopbackHost:
+    def _launch(self, name: str, address: str, host_key: HostKey, strict_modes: bool | None) -> LoopbackHost:
         directory = self.root / f"{name}-{address}"
         directory.mkdir(mode=0o700)
         keys = install_keys(self.client.pair, directory / ".ssh")
@@ -373,7 +392,7 @@ class LoopbackHosts:
             port=self.port,
             pid_file=directory / "sshd.pid",
             # A temporary directory sits under /tmp (mode 1777): sshd's StrictModes refuses that.
-            strict_modes=strict_modes_problem(keys.authorized_keys) is None,
+            strict_modes=strict_modes_problem(keys.authorized_keys) is None if strict_modes is None else strict_modes,
         )
         log = directory / "sshd.log"
         with log.open("wb") as log_file:
