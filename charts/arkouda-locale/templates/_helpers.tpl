@@ -8,10 +8,15 @@ chart and its siblings in the `arkouda` umbrella chart share one namespace of `d
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end }}
 
-{{/* Base of the object names: <release>-locale (release part cut to 45 characters, see the
-server chart: the suffix always survives and the StatefulSet name stays within 52). */}}
+{{/* Base of the object names: <release>-locale (a release name longer than 45 characters is cut to
+38 plus a hash of the whole name: the suffix survives, long names never collide, and the
+StatefulSet name stays within 52). */}}
 {{- define "arkouda-locale.fullname" -}}
-{{- printf "%s-locale" (.Release.Name | trunc 45 | trimSuffix "-") -}}
+{{- $release := .Release.Name -}}
+{{- if gt (len $release) 45 -}}
+{{- $release = printf "%s-%s" ($release | trunc 38 | trimSuffix "-") (sha256sum .Release.Name | trunc 6) -}}
+{{- end -}}
+{{- printf "%s-locale" $release -}}
 {{- end }}
 
 {{/* Labels that select this release's locale pods; the server's LOCALE_SELECTOR is

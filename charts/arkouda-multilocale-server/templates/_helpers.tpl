@@ -9,12 +9,16 @@ templates of a chart and its siblings in the `arkouda` umbrella chart share one 
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end }}
 
-{{/* Base of the object names: <release>-server. The release part is cut to 45 characters so the
-suffix always survives (the locale part of the same release is <release>-locale) and a
-StatefulSet's name stays within 52 characters (its pods' controller-revision-hash label must fit
-in 63). */}}
+{{/* Base of the object names: <release>-server (the locale part of the same release is
+<release>-locale). A release name longer than 45 characters is cut to 38 plus a hash of the whole
+name: the suffix always survives, two long names never collide, and a StatefulSet's name stays
+within 52 characters (its pods' controller-revision-hash label must fit in 63). */}}
 {{- define "arkouda-multilocale-server.fullname" -}}
-{{- printf "%s-server" (.Release.Name | trunc 45 | trimSuffix "-") -}}
+{{- $release := .Release.Name -}}
+{{- if gt (len $release) 45 -}}
+{{- $release = printf "%s-%s" ($release | trunc 38 | trimSuffix "-") (sha256sum .Release.Name | trunc 6) -}}
+{{- end -}}
+{{- printf "%s-server" $release -}}
 {{- end }}
 
 {{/* Labels that select this chart's server pod. */}}

@@ -8,10 +8,15 @@ of one parent share one namespace of `define`s.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end }}
 
-{{/* Base of the object names: <release>-server (release part cut to 45 characters so a
-StatefulSet's name stays within 52: its pods' controller-revision-hash label must fit in 63). */}}
+{{/* Base of the object names: <release>-server (a release name longer than 45 characters is cut to
+38 plus a hash of the whole name, so long names never collide and a StatefulSet's name stays
+within 52: its pods' controller-revision-hash label must fit in 63). */}}
 {{- define "arkouda-server.fullname" -}}
-{{- printf "%s-server" (.Release.Name | trunc 45 | trimSuffix "-") -}}
+{{- $release := .Release.Name -}}
+{{- if gt (len $release) 45 -}}
+{{- $release = printf "%s-%s" ($release | trunc 38 | trimSuffix "-") (sha256sum .Release.Name | trunc 6) -}}
+{{- end -}}
+{{- printf "%s-server" $release -}}
 {{- end }}
 
 {{/* Labels that select the server pod. */}}
