@@ -13,7 +13,7 @@
 # Options:
 #   --arkouda PATH  the arkouda sdist (.tar.gz) or an arkouda source checkout
 #   --version V     image tag (default: $VERSION, else this repository's version in pyproject.toml)
-#   --prefix P      image name prefix (default: $IMAGE_PREFIX, else arkouda-k8s)
+#   --prefix P      image name prefix (default: $IMAGE_PREFIX, else ghcr.io/arkouda-k8s, the charts' default)
 #   --dry-run       print the commands, as a shell script, instead of running them (no Docker needed)
 #   -h, --help      this help
 # After --, the remaining arguments go to every docker build (e.g. --build-arg CHAPEL_IMAGE=...).
@@ -37,7 +37,7 @@ cd "$root"
 dry_run=false
 arkouda=""
 version=${VERSION:-}
-prefix=${IMAGE_PREFIX:-arkouda-k8s}
+prefix=${IMAGE_PREFIX:-ghcr.io/arkouda-k8s}
 selected=()
 extra=()
 while [ $# -gt 0 ]; do
