@@ -592,11 +592,15 @@ async def _read_banner(host: str, port: int) -> bytes:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         # RFC 4253 §4.2 lets a server send other lines before its version line.
+        first = b""
         for _ in range(5):
             line = await reader.readline()
-            if not line or line.startswith(b"SSH-"):
+            if line.startswith(b"SSH-"):
                 return line
-        return line
+            if not line:
+                break
+            first = first or line
+        return first
     finally:
         writer.close()
         with contextlib.suppress(OSError):

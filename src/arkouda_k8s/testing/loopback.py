@@ -140,7 +140,7 @@ def _signal_all(tree: dict[int, int], sig: signal.Signals) -> None:
                 os.kill(pid, sig)
 
 
-def _stop_tree(process: subprocess.Popen[bytes]) -> None:
+def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process and everything below it, by pid; SIGKILL what is left after the grace period."""
     # Snapshot first: once sshd is gone its children are re-parented and no longer findable from it.
     tree = process_tree(process.pid)
@@ -236,7 +236,7 @@ class LoopbackHost:
     def kill(self) -> None:
         """Stop this "pod" as a deleted pod stops: its sshd and every process started through it, by pid."""
         if self.process.returncode is None:
-            _stop_tree(self.process)
+            stop_process_tree(self.process)
         _release_address(self.address)
 
 
