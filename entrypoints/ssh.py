@@ -321,12 +321,18 @@ def install_keys(pair: KeyPair, ssh_home: Path) -> InstalledKeys:
 
 def _write_private(path: Path, data: bytes, mode: int) -> None:
     """Write a file that is never, even for an instant, readable with wider permissions than `mode`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
-        os.fchmod(fd, mode)  # the file may have existed with other permissions
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+        try:
+            os.fchmod(fd, mode)  # the file may have existed with other permissions
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise SshSetupError(
+            f"cannot write {path} as uid {os.geteuid()}: {error.strerror} (a symbolic link or a file of another "
+            f"user is in the way?); point SSH_HOME / --ssh-home at a directory this user owns"
+        ) from None
 
 
 def known_hosts_pin(public_key_line: str) -> str:

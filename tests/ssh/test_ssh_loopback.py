@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arkouda_k8s.entrypoints.ssh import install_keys
+from arkouda_k8s.entrypoints.ssh import SSHD, install_keys, write_gasnet_ssh_wrapper
 from arkouda_k8s.testing import loopback
 from arkouda_k8s.testing.loopback import LoopbackError, LoopbackHosts, new_key_pair, process_tree
 
@@ -90,7 +90,7 @@ async def test_the_wrapper_wins_over_the_spawners_own_option(loopback_hosts: Loo
 async def test_a_wrong_client_key_is_denied(loopback_hosts: LoopbackHosts, tmp_path: Path) -> None:
     (host,) = await loopback_hosts(1)
     intruder = install_keys(new_key_pair(tmp_path / "intruder"), tmp_path / "intruder-home" / ".ssh")
-    wrapper = loopback.write_gasnet_ssh_wrapper(
+    wrapper = write_gasnet_ssh_wrapper(
         tmp_path / "intruder-ssh",
         known_hosts=loopback_hosts.client.keys.known_hosts,  # knows the host, is not known by it
         identity=intruder.private_key,
@@ -204,7 +204,7 @@ async def test_an_sshd_that_cannot_start_is_reported_with_its_log(
     ssh_key_pair: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with LoopbackHosts(key_pair=ssh_key_pair) as hosts:
-        monkeypatch.setattr(loopback, "sshd_command", lambda config: [loopback.SSHD, "-D", "-e", "-f", f"{config}.x"])
+        monkeypatch.setattr(loopback, "sshd_command", lambda config: [SSHD, "-D", "-e", "-f", f"{config}.x"])
         with pytest.raises(LoopbackError, match=r"sshd for host-1 \(127\.[0-9.]+:2222\) exited with 1"):
             await hosts(1)
         assert hosts.hosts and not any(h.alive() for h in hosts)
