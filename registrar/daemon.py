@@ -119,27 +119,28 @@ class Registrar:
                     await active
                 except Exception as failed:  # conflict, forbidden…: still take back what we wrote
                     failure = failed
-            if self.phase not in ("starting", "waiting"):
+            if self.phase != "starting":
                 try:
                     await self._withdraw()
                 except WithdrawIncomplete as incomplete:
                     if failure is None:
                         raise
                     self.log.error("withdraw_incomplete", error=str(incomplete))
-            self.phase = "withdrawn" if self.phase != "waiting" else "stopped"
+            self.phase = "withdrawn" if self.phase != "starting" else "stopped"
         if failure is not None:
             raise failure
 
     async def _active(self) -> None:
         for spec in self.specs:
             await self._api_step(functools.partial(self._delete_orphans, spec), "orphan_cleanup")
+        self.phase = "claiming"
+        for spec in self.specs:
+            self.published[spec.name] = await self._api_step(functools.partial(self.publisher.claim, spec), "claim")
         self.phase = "waiting"
         await self._wait_for_server()
         self.phase = "publishing"
-        for spec in self.specs:
-            self.published[spec.name] = await self._api_step(
-                functools.partial(self.publisher.publish, spec, ready=True), "publish"
-            )
+        for state in self.published.values():
+            await self._api_step(functools.partial(self.publisher.publish, state, ready=True), "publish")
         self.phase = "published"
         self.counters.publishes += 1
         self.is_published.set()

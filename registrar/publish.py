@@ -63,9 +63,9 @@ class Publisher:
 
     # --- publish ---
 
-    async def publish(self, spec: o.ServiceSpec, *, ready: bool) -> Published:
-        state = Published(spec)
-        state.service_created = await self.claim_service(spec)
+    async def publish(self, state: Published, *, ready: bool) -> Published:
+        """Write the endpoint (the Service was claimed before): the server is now reachable by name."""
+        spec = state.spec
         state.ready = ready
         if self.write_slices:
             created = await self.kube.create(ENDPOINT_SLICES, o.endpoint_slice(spec, self.pod, ready=ready))
@@ -76,14 +76,19 @@ class Publisher:
             state.endpoints = True
         return state
 
-    async def claim_service(self, spec: o.ServiceSpec) -> bool:
-        """Make the Service ours to publish to; True when it was created by a registrar."""
-        try:
-            await self.kube.create(SERVICES, o.service(spec, self.pod))
-            return True
-        except AlreadyExists:
-            pass
-        current = await self.kube.get(SERVICES, spec.name)
+    async def claim(self, spec: o.ServiceSpec) -> Published:
+        """Make the Service ours to publish to (before the server answers, so a conflict stops us early).
+
+        Read first: a Service made by Helm is adopted with get + patch, so the Role needs no right
+        to create or delete Services when the chart makes them.
+        """
+        current = await self.kube.get_or_none(SERVICES, spec.name)
+        if current is None:
+            try:
+                await self.kube.create(SERVICES, o.service(spec, self.pod))
+                return Published(spec, service_created=True)
+            except AlreadyExists:  # created between our read and our create: look again
+                current = await self.kube.get(SERVICES, spec.name)
         await self._check_may_adopt(current, spec)
         drift = o.service_drift(current, spec)
         annotations = (current.get("metadata") or {}).get("annotations") or {}
@@ -93,7 +98,7 @@ class Publisher:
             if previous and previous != self.pod.name:
                 self.log.info("conflict", service=spec.name, resolution="took_over", previous_owner=previous)
                 await self._delete_slices_of_others(spec.name)
-        return annotations.get(o.CREATED_BY_REGISTRAR) == "true"
+        return Published(spec, service_created=annotations.get(o.CREATED_BY_REGISTRAR) == "true")
 
     async def _check_may_adopt(self, current: JSON, spec: o.ServiceSpec) -> None:
         meta = current.get("metadata") or {}
