@@ -196,6 +196,8 @@ async def test_an_address_taken_behind_our_back_is_skipped(ssh_key_pair: Path, m
         squatter.listen()
         (host,) = await hosts(1)
         assert host.address == prefix + "2"
+        assert hosts.hosts == [host]  # the sshd that lost the race is gone, its directory too
+        assert [p.name for p in hosts.root.iterdir() if p.name.startswith("host-")] == [host.directory.name]
         code, out, _ = await run(*hosts.client.ssh_command(host.address, "echo", "ok"))
         assert (code, out) == (0, "ok\n")
 

@@ -365,6 +365,8 @@ class LoopbackHosts:
                 await _wait_listening(host, deadline)
             except _LostBindRace:
                 host.kill()  # another process took the address between our check and sshd's bind
+                self.hosts.remove(host)
+                shutil.rmtree(host.directory, ignore_errors=True)
                 continue
             except BaseException:
                 host.kill()
