@@ -109,18 +109,24 @@ version=${version:-$project_version}
 wheel=dist/arkouda_k8s-$project_version-py3-none-any.whl
 tarball=dist/arkouda.tar.gz
 
-# The top folder of an arkouda tarball: the seed's `tar --exclude="*/*" -tf`, which lists the folder's
-# own entry; for a tarball without directory entries, the one first path component of its members.
+# The top folder of an arkouda tarball, as the seed took it: `tar --exclude="*/*" -tf` lists the
+# folder's own entry (a tarball without directory entries lists none: then the first path component).
+# Every member must lie in that one folder, which the Dockerfiles move to /opt/arkouda.
 dist_folder() {
-  local entries
-  entries=$(tar --exclude='*/*' -tzf "$1") || die "cannot read $1 as a .tar.gz"
-  if [ "$(printf '%s\n' "$entries" | wc -l)" -ne 1 ] || [[ $entries != */ ]]; then
-    entries=$(tar -tzf "$1" | cut -d/ -f1 | sort -u)
+  local folder members
+  folder=$(tar --exclude='*/*' -tzf "$1") || die "cannot read $1 as a .tar.gz"
+  members=$(tar -tzf "$1")
+  [ -n "$folder" ] || folder=$(printf '%s\n' "$members" | cut -d/ -f1 | sort -u)
+  folder=${folder%/}
+  if [ -z "$folder" ] || [[ $folder == *$'\n'* ]] ||
+    ! printf '%s\n' "$members" | awk -v top="$folder" '
+        index($0, top "/") == 1 { inside++; next }
+        $0 != top { outside++ }
+        END { exit !(inside > 0 && outside == 0) }'; then
+    die "$1 must hold exactly one top folder (an arkouda sdist: arkouda-<version>/...); its top level:" \
+      "$(printf '%s\n' "$members" | cut -d/ -f1 | sort -u | tr '\n' ' ')"
   fi
-  entries=${entries%/}
-  [ -n "$entries" ] && [ "$(printf '%s\n' "$entries" | wc -l)" -eq 1 ] ||
-    die "$1 must hold exactly one top folder (an arkouda sdist: arkouda-<version>/...); it holds: $(printf '%s ' "$entries")"
-  printf '%s\n' "$entries"
+  printf '%s\n' "$folder"
 }
 
 $dry_run && echo "cd $(printf '%q' "$root")"

@@ -63,7 +63,7 @@ collect() {
     chapel_home=${CHPL_HOME:-$(chpl --print-chpl-home)}
     gasnet="$chapel_home/third-party/gasnet/install"
     launchers=$(mktemp)
-    find "$gasnet" -type f -name amudprun >"$launchers"
+    find "$gasnet" -type f -name amudprun >"$launchers" 2>/dev/null || true
     [ -s "$launchers" ] || die "CHPL_LAUNCHER=amudprun, but there is no amudprun under $gasnet"
     while read -r launcher; do
       stage "$launcher" 0755

@@ -52,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="arkouda-healthcheck", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address of arkouda_server (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default: the server port from the environment)")
-    parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the reply (default: 3)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=float(os.environ.get("ARKOUDA_HEALTHCHECK_TIMEOUT") or 3),
+        help="seconds to wait for the reply [env: ARKOUDA_HEALTHCHECK_TIMEOUT] (default: 3)",
+    )
     args = parser.parse_args(argv)
     port = default_port() if args.port is None else args.port
     try:
