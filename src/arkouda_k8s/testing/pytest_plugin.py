@@ -8,11 +8,19 @@ a part of the suite that did not run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # looptime asks for the current event loop in every test, sync ones too; on Python 3.11 that
+    # makes a loop nobody closes, and -W error turns its ResourceWarning into a failed session.
+    # With the loop explicitly unset, asking fails quietly instead of creating one.
+    asyncio.set_event_loop(None)
 
 
 def components_required() -> bool:
