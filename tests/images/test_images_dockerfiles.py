@@ -338,6 +338,8 @@ def test_client_images_install_the_client_from_the_same_tarball() -> None:
         runs = " ".join(i.value for i in load(image).final.all("RUN"))
         assert 'install-arkouda-client.sh /tmp/arkouda.tar.gz "${ARKOUDA_DIST_FOLDER}"' in runs
         assert "ipython==" in runs and "jupyterlab==" in runs
+        # the build fails unless both clients import and arkouda_k8s.connect loads (resolver, kubernetes_asyncio)
+        assert 'python -c "import arkouda, arkouda_k8s; arkouda_k8s.connect"' in runs
 
 
 def test_readme_documents_every_image_and_build_arg() -> None:
