@@ -183,6 +183,7 @@ class Api:
             raise status.already_exists(rt.group_resource, name)
         if (rt.group, rt.name) == ("", "services"):
             self.services.allocate(obj, self._live_services())
+        strategy.normalize(obj)
         obj = _ordered(obj)
         set_managed_fields(obj, None, opts.manager, "Update", rt.api_version, opts.subresource, strategy)
         if opts.dry_run:
@@ -289,6 +290,7 @@ class Api:
         errs.extend(strategy.validate(new, self.context))
         if errs:
             raise status.invalid(rt.group_kind, name, errs)
+        strategy.normalize(new)
         new = _ordered(new)
         meta = new["metadata"]
         meta["managedFields"] = old_meta.get("managedFields", [])
@@ -618,8 +620,9 @@ def set_managed_fields(
     if operation == "Apply-done":
         return
     skip_status = strategy.status_subresource and subresource != "status"
+    everything = fields.field_set(new)
     if subresource == "status":
-        new_set = {p for p in fields.field_set(new) if p[0] == ("f", "status")}
+        new_set = {p for p in everything if p[0] == ("f", "status")}
         old_set = {p for p in fields.field_set(old) if p[0] == ("f", "status")} if old else set()
     else:
         new_set = fields.field_set(new, skip_status=skip_status)
@@ -629,7 +632,7 @@ def set_managed_fields(
     out: list[JSON] = []
     mine: set[fields.Path] = set()
     for entry in entries:
-        owned = fields.from_fields_v1(entry.get("fieldsV1") or {}) & new_set
+        owned = fields.from_fields_v1(entry.get("fieldsV1") or {}) & everything
         if (
             entry.get("manager") == manager
             and entry.get("operation") == "Update"

@@ -31,6 +31,7 @@ from arkouda_k8s.testing.kube import rbac as rbac_policy
 from arkouda_k8s.testing.kube import tls as tls_certs
 from arkouda_k8s.testing.kube.api import Api, ListQuery, WriteOptions, now
 from arkouda_k8s.testing.kube.auth import Authenticator, TokenUser, new_token, read_token_file
+from arkouda_k8s.testing.kube.endpoints import EndpointsController
 from arkouda_k8s.testing.kube.faults import Faults
 from arkouda_k8s.testing.kube.gc import GarbageCollector
 from arkouda_k8s.testing.kube.namespaces import NamespaceController
@@ -85,6 +86,7 @@ class KubeEmulator:
         )
         self.gc = GarbageCollector(self.api, gc_delay)
         self.namespaces = NamespaceController(self.api)
+        self.endpoints = EndpointsController(self.api)
         self._workdir = Path(tempfile.mkdtemp(prefix="arkouda-k8s-kube-"))
         self._tls: tls_certs.ServerTLS | None = None
         self._runner: web.AppRunner | None = None

@@ -40,6 +40,12 @@ class Strategy:
     field_values: Callable[[JSON], dict[str, str]] = lambda obj: {}
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def normalize(self, obj: JSON) -> None:
+        """Fields Go always serialises (zero-valued structs print as null), after every write."""
+        hook = self.extra.get("normalize")
+        if hook:
+            hook(obj)
+
     def prepare_for_create(self, obj: JSON) -> None:
         if self.status_subresource:
             obj.pop("status", None)
@@ -104,6 +110,12 @@ def _pod_create(obj: JSON) -> None:
     spec = obj.setdefault("spec", {})
     defaults.pod_admission(spec)
     obj["status"] = {"phase": "Pending", "qosClass": defaults.qos_class(spec)}
+
+
+def _pod_normalize(obj: JSON) -> None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        condition.setdefault("lastProbeTime", None)
+        condition.setdefault("lastTransitionTime", None)
 
 
 def _pod_fields(obj: JSON) -> dict[str, str]:
@@ -199,7 +211,7 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
         status_subresource=True,
         fields=frozenset(_pod_fields({})),
         field_values=_pod_fields,
-        extra={"create": _pod_create},
+        extra={"create": _pod_create, "normalize": _pod_normalize},
     ),
     ("", "services"): Strategy(
         validation.service,
