@@ -293,7 +293,8 @@ class Api:
         strategy.normalize(new)
         new = _ordered(new)
         meta = new["metadata"]
-        meta["managedFields"] = old_meta.get("managedFields", [])
+        if operation != "Apply-done":  # managedFields are the server's to keep, except after an apply merge
+            meta["managedFields"] = old_meta.get("managedFields", [])
         if _same(new, old):
             return old  # the real store skips a write that changes nothing: same resourceVersion, no event
         set_managed_fields(new, old, opts.manager, operation, rt.api_version, opts.subresource, strategy)
@@ -379,15 +380,19 @@ class Api:
             return 201, self.store.put(self.key(rt), key, obj, self.store.next_rv())
         entries = copy.deepcopy(old["metadata"].get("managedFields") or [])
         conflicts: list[tuple[str, str, fields.Path]] = []
+        leaves = {p for p in applied_set if not any(len(q) > len(p) and q[: len(p)] == p for q in applied_set)}
         for entry in entries:
             if entry.get("manager") == opts.manager and entry.get("operation") == "Apply":
                 continue
             owned = fields.from_fields_v1(entry.get("fieldsV1") or {})
-            for path in sorted(applied_set & owned):
+            for path in sorted(leaves & owned):
                 found, live = fields.value_at(old, path)
                 _, wanted = fields.value_at(config, path)
                 if found and live != wanted:
-                    conflicts.append((entry.get("manager", ""), entry.get("apiVersion", ""), path))
+                    manager = f'"{entry.get("manager", "")}"'
+                    if entry.get("operation") != "Apply":
+                        manager += f" using {entry.get('apiVersion', '')}"
+                    conflicts.append((manager, entry.get("apiVersion", ""), path))
         if conflicts and not opts.force:
             raise _apply_conflict(rt, name, conflicts)
         previous = next(
@@ -399,10 +404,12 @@ class Api:
             for entry in entries:
                 if entry is not previous:
                     others |= fields.from_fields_v1(entry.get("fieldsV1") or {})
-            for path in sorted(
-                fields.from_fields_v1(previous.get("fieldsV1") or {}) - applied_set - others, reverse=True
-            ):
+            removed: list[fields.Path] = []
+            for path in sorted(fields.from_fields_v1(previous.get("fieldsV1") or {}) - applied_set - others):
+                if any(path[: len(done)] == done for done in removed):
+                    continue  # inside something already removed (a list item, a map)
                 fields.remove_path(live, path)
+                removed.append(path)
         merged = fields.merge_applied(live, {k: v for k, v in config.items() if k not in ("kind", "apiVersion")})
         merged["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         taken = {path for _, _, path in conflicts}
@@ -650,24 +657,22 @@ def set_managed_fields(
 
 
 def _apply_conflict(rt: ResourceType, name: str, conflicts: list[tuple[str, str, fields.Path]]) -> status.ApiError:
+    """internal.NewConflictError: one cause per field, the message grouped by manager."""
+    del rt, name  # NewApplyConflict carries only the causes
     causes = [
-        {"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}', "field": fields.render(p)}
-        for m, v, p in conflicts
+        {"reason": "FieldManagerConflict", "message": f"conflict with {m}", "field": fields.render(p)}
+        for m, _, p in conflicts
     ]
     if len(conflicts) == 1:
-        m, v, p = conflicts[0]
-        message = f'Apply failed with 1 conflict: conflict with "{m}" using {v}: {fields.render(p)}'
+        m, _, p = conflicts[0]
+        message = f"Apply failed with 1 conflict: conflict with {m}: {fields.render(p)}"
     else:
-        lines = "\n".join(f"- {c['message']}: {c['field']}" for c in causes)
-        message = f"Apply failed with {len(conflicts)} conflicts:\n{lines}"
-    return status.ApiError(
-        409,
-        "Conflict",
-        message,
-        {"name": name, "group": rt.group, "kind": rt.kind, "causes": causes}
-        if rt.group
-        else {"name": name, "kind": rt.kind, "causes": causes},
-    )
+        lines: list[str] = []
+        for manager in sorted({m for m, _, _ in conflicts}):
+            lines.append(f"conflicts with {manager}:")
+            lines.extend(f"- {fields.render(p)}" for m, _, p in conflicts if m == manager)
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return status.ApiError(409, "Conflict", message, {"causes": causes})
 
 
 def _in_seconds(seconds: int) -> str:

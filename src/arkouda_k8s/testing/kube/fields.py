@@ -78,10 +78,14 @@ def _type_path(parent: str, name: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
+KEY_DEFAULTS = {"protocol": "TCP"}  # a key field the schema defaults: an item without it still has that key
+
+
 def _item_key(item: Any, keys: tuple[str, ...]) -> str:
-    return json.dumps(
-        {k: item.get(k) for k in keys if isinstance(item, dict) and k in item}, separators=(",", ":"), sort_keys=True
-    )
+    if not isinstance(item, dict):
+        return json.dumps(item, separators=(",", ":"))
+    key = {k: item[k] if k in item else KEY_DEFAULTS.get(k) for k in keys if k in item or k in KEY_DEFAULTS}
+    return json.dumps(key, separators=(",", ":"), sort_keys=True)
 
 
 def field_set(obj: JSON, skip_status: bool = False) -> set[Path]:

@@ -241,6 +241,8 @@ class ApiServer:
         verbs = sub.verbs if sub else rt.verbs
         if attrs.verb not in verbs or (request.method == "POST" and name and not sub):
             raise status.method_not_allowed()
+        if attrs.verb in ("update", "patch") and not name:
+            raise status.method_not_allowed()  # PUT/PATCH on a collection: no such route
         if not rt.stored or (sub is not None and not sub.stored and sub.name != "status"):
             if attrs.verb == "create":
                 body = await self._body(request, BODY_TYPES, sub.kind if sub else rt.kind)
