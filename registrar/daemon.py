@@ -24,12 +24,10 @@ from typing import Any
 from arkouda_k8s import logs
 from arkouda_k8s.kube import ENDPOINT_SLICES, ApiError, ApiUnavailable, Forbidden, KubeClient, list_and_watch
 from arkouda_k8s.registrar import objects as o
-from arkouda_k8s.registrar.health import HealthTracker, Probe, ServerNotAnswering, wait_for_port, zmq_probe
+from arkouda_k8s.registrar.health import HealthTracker, ServerNotAnswering, ServerProbe, ZmqProbe
 from arkouda_k8s.registrar.metrics import Counters, render
 from arkouda_k8s.registrar.publish import Published, Publisher, ServiceConflict, WithdrawIncomplete
 from arkouda_k8s.settings import Settings
-
-FAST_PROBE_INTERVAL = 0.02  # while waiting for the server: publish within ~20 ms of it answering
 
 
 def service_specs(settings: Settings) -> list[o.ServiceSpec]:
@@ -52,7 +50,7 @@ class Registrar:
         kube: KubeClient,
         pod: o.PodIdentity,
         *,
-        probe: Probe | None = None,
+        probe: ServerProbe | None = None,
         server_token: str | None = None,
         withdraw_timeout: float | None = None,
     ) -> None:
@@ -61,7 +59,7 @@ class Registrar:
         self.pod = pod
         self.publisher = Publisher(kube, pod, endpoints_api=settings.endpoints_api)
         self.specs = service_specs(settings)
-        self.probe = probe or zmq_probe(
+        self.probe = probe or ZmqProbe(
             settings.probe_host, settings.server_port, timeout=settings.probe_timeout, token=server_token
         )
         self.health = HealthTracker(settings.probe_failures)
@@ -164,17 +162,12 @@ class Registrar:
             self.log.info("orphans_removed", endpointslices=removed)
 
     async def _wait_for_server(self) -> None:
-        host, port = self.settings.probe_host, self.settings.server_port
-        while True:
-            await wait_for_port(host, port, interval=FAST_PROBE_INTERVAL)
-            try:
-                await self.probe()
-            except ServerNotAnswering as silent:
-                self.log.debug("server_not_answering_yet", error=str(silent))
-                await asyncio.sleep(FAST_PROBE_INTERVAL)
-                continue
-            self.log.info("server_answering", elapsed_ms=self.elapsed_ms(), probe=f"{host}:{port}")
-            return
+        await self.probe.first_answer()
+        self.log.info(
+            "server_answering",
+            elapsed_ms=self.elapsed_ms(),
+            probe=f"{self.settings.probe_host}:{self.settings.server_port}",
+        )
 
     async def _api_step(self, step: Callable[[], Awaitable[Any]], what: str) -> Any:
         """Run an API step until it succeeds: the API may be down for a while; RBAC errors are fatal."""
@@ -197,7 +190,7 @@ class Registrar:
         while True:
             await asyncio.sleep(self.settings.probe_period)
             try:
-                latency: float | None = await self.probe()
+                latency: float | None = await self.probe.check()
             except ServerNotAnswering as silent:
                 latency = None
                 self.log.debug("probe_failed", error=str(silent), failures=self.health.failures_in_row + 1)

@@ -8,29 +8,50 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-Probe = Callable[[], Awaitable[float]]  # returns the round trip in seconds, raises when no answer
+FAST_PROBE_INTERVAL = 0.02  # while waiting for the server to answer for the first time
 
 
 class ServerNotAnswering(Exception):
     pass
 
 
-def zmq_probe(host: str, port: int, *, timeout: float, token: str | None = None) -> Probe:
-    async def probe() -> float:
+class ServerProbe(Protocol):
+    async def first_answer(self) -> None:
+        """Return as soon as the server answers (polling fast)."""
+
+    async def check(self) -> float:
+        """One round trip: its duration in seconds; ServerNotAnswering when there is no answer."""
+
+
+class ZmqProbe:
+    """The real probe: a TCP connect every 20 ms until the port is open, then ZMQ round trips."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, token: str | None = None) -> None:
+        self.host, self.port, self.timeout, self.token = host, port, timeout, token
+
+    async def first_answer(self) -> None:
+        while True:
+            await wait_for_port(self.host, self.port, interval=FAST_PROBE_INTERVAL)
+            try:
+                await self.check()
+            except ServerNotAnswering:
+                await asyncio.sleep(FAST_PROBE_INTERVAL)
+                continue
+            return
+
+    async def check(self) -> float:
         from arkouda_k8s import wire
 
         try:
-            result = await wire.probe(host, port, timeout=timeout, token=token)
+            result = await wire.probe(self.host, self.port, timeout=self.timeout, token=self.token)
         except wire.Rejected:
-            return timeout  # it answered, just not to us: alive
+            return self.timeout  # it answered, just not to us: alive
         except wire.WireError as failed:
-            raise ServerNotAnswering(f"arkouda_server at {host}:{port}: {failed}") from failed
+            raise ServerNotAnswering(f"arkouda_server at {self.host}:{self.port}: {failed}") from failed
         return result.elapsed_ms / 1000.0
-
-    return probe
 
 
 @dataclass
