@@ -71,6 +71,7 @@ async def aresolve(
         ("kubeconfig", "context", "k8s_host", "ssl_token", "token_file", "cert_file", "key_file", "cacert_file")
     )
     progress = ProgressLine.for_current_output()
+    api_namespace: str | None = None
     try:
         if mode in ("auto", "api"):
             try:
@@ -80,7 +81,7 @@ async def aresolve(
                     raise e.NoApiCredentials(str(missing), hint="kubectl config current-context") from None
                 log.info("dns_fallback", reason="no API credentials")
             else:
-                ns = target.namespace or namespace or config.namespace
+                ns = api_namespace = target.namespace or namespace or config.namespace
                 try:
                     async with KubeClient(config, component="resolver") as kube:
                         return await via_api(
@@ -94,7 +95,7 @@ async def aresolve(
                     log.info("dns_fallback", reason="the API answered 403", namespace=ns)
                 except ApiError as failed:
                     raise e.ResolveError(f"the Kubernetes API failed: {failed}", hint="kubectl cluster-info") from None
-        ns = target.namespace or namespace or _own_namespace(serviceaccount_dir) or "default"
+        ns = target.namespace or namespace or api_namespace or _own_namespace(serviceaccount_dir) or "default"
         return await via_dns(
             str(target.service),
             ns,
