@@ -122,6 +122,27 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
         AGE,
     ],
 }
+
+
+def _ready_replicas(obj: JSON) -> str:
+    status = obj.get("status") or {}
+    return f"{status.get('readyReplicas', 0)}/{(obj.get('spec') or {}).get('replicas', 0)}"
+
+
+COLUMNS[("apps", "deployments")] = [
+    NAME,
+    ("Ready", "string", "", _ready_replicas),
+    ("Up-to-date", "integer", "", lambda o: (o.get("status") or {}).get("updatedReplicas", 0)),
+    ("Available", "integer", "", lambda o: (o.get("status") or {}).get("availableReplicas", 0)),
+    AGE,
+]
+COLUMNS[("apps", "statefulsets")] = [NAME, ("Ready", "string", "", _ready_replicas), AGE]
+COLUMNS[("", "serviceaccounts")] = [NAME, ("Secrets", "integer", "", lambda o: len(o.get("secrets") or [])), AGE]
+COLUMNS[("rbac.authorization.k8s.io", "rolebindings")] = [
+    NAME,
+    ("Role", "string", "", lambda o: f"{(o.get('roleRef') or {}).get('kind')}/{(o.get('roleRef') or {}).get('name')}"),
+    AGE,
+]
 DEFAULT: list[Column] = [NAME, ("Created At", "date", "", lambda o: (o.get("metadata") or {}).get("creationTimestamp"))]
 
 
