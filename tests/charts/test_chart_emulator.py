@@ -6,7 +6,8 @@ environment, are all allowed and all within the Role."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,13 @@ def _pod_environment(workload: Obj, pod: Obj, kubeconfig: Path, key_dir: Path) -
 
 
 async def _as_server_pod(
-    emulator: KubeEmulator, helm3: Helm, tmp_path: Path, chart: str, values: dict[str, Any], pending: str = ""
+    emulator: KubeEmulator,
+    helm3: Helm,
+    tmp_path: Path,
+    chart: str,
+    values: dict[str, Any],
+    pending: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[list[Obj], s.Settings, str]:
     objects = [o for o in render(helm3, chart, release=RELEASE, namespace=NS, values=values) if not is_hook(o)]
     await _apply(emulator, objects)
@@ -171,6 +178,7 @@ async def _as_server_pod(
     )
     (tmp_path / "ssh").mkdir()
     env = _pod_environment(server, pods[f"{server['metadata']['name']}-0"], kubeconfig, tmp_path / "ssh")
+    env.update(extra_env or {})  # test pacing only (e.g. RECONCILE_PERIOD); the chart does not set these
     names = (*s.IDENTITY, *s.PUBLISH, *s.KUBE_API, *s.SERVER, *s.LOCALES, *s.SSH, "register")
     settings = s.load(names, environ=env)  # the rendered environment passes every rule
     return objects, settings, f"system:serviceaccount:{NS}:{account}"
@@ -218,17 +226,20 @@ async def test_server_entrypoint_discovers_its_locales_under_its_identity(
     assert ("", "pods", "list") in used  # (pods get: POD_UID comes from the downward API, no read needed)
 
 
+# Requests a client ends by closing them are not in the emulator's log (it records a request when the
+# server side ends); the registrar's own EndpointSlice watches end at their timeoutSeconds and are logged.
+ENTRYPOINT_ONLY = {("", "pods", "list"), ("", "pods", "watch")}  # used by the discovery test above
+
+
 @pytest.mark.parametrize("endpoints_api", ["endpointslice", "both"])
 @pytest.mark.parametrize("chart", [UMBRELLA, SINGLE])
-async def test_registrar_publishes_and_withdraws_under_its_identity(
+async def test_registrar_uses_exactly_the_role(
     kube_emulator_tls_rbac: KubeEmulator, helm3: Helm, tmp_path: Path, chart: str, endpoints_api: str
 ) -> None:
-    """The real registrar lifecycle (claim the chart's Service, publish, reconcile, withdraw) as the
-    server pod's ServiceAccount; only arkouda_server is replaced, by a probe that says it answers."""
-    from arkouda_k8s.kube import KubeClient, load_api_config
-    from arkouda_k8s.registrar.daemon import Registrar
-    from arkouda_k8s.registrar.identity import pod_identity
-
+    """The real registrar (claim the chart's Service, publish, repair drift, withdraw; then the server
+    pod is replaced and a new registrar takes over) as the server pod's ServiceAccount, with only
+    arkouda_server replaced by a probe that says it answers: no request is forbidden, and every
+    right of the Role is used (the entrypoint's locale discovery aside, checked above)."""
     emulator = kube_emulator_tls_rbac
     values: dict[str, Any] = {
         "server": {"metrics": {"collectMetrics": True}},
@@ -236,28 +247,79 @@ async def test_registrar_publishes_and_withdraws_under_its_identity(
     }
     if chart == UMBRELLA:
         values = {"arkouda-multilocale-server": values}
-    objects, settings, user = await _as_server_pod(emulator, helm3, tmp_path, chart, values)
+    objects, settings, user = await _as_server_pod(
+        emulator, helm3, tmp_path, chart, values, extra_env={"RECONCILE_PERIOD": "0.05"}
+    )
+    await _run_registrar(emulator, settings, tmp_path, drift=True)
+    pod_name = str(settings.pod_name)
+    service = await emulator.get("v1", "Service", NS, RELEASE)
+    assert service["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm", "adopted, not replaced"
+    assert not await emulator.list("discovery.k8s.io/v1", "EndpointSlice", NS, f"kubernetes.io/service-name={RELEASE}")
 
+    # The pod is replaced (same name, new UID): the new registrar finds the Service annotated with the
+    # old pod, checks that pod is gone, and takes the Service over.
+    template = await emulator.get("v1", "Pod", NS, pod_name)
+    await emulator.delete_pod(NS, pod_name, grace_period_seconds=0)
+    await emulator.create_pod(NS, pod_name, labels=template["metadata"]["labels"], spec=template["spec"])
+    reborn = await emulator.set_pod_ready(NS, pod_name, ip=str(settings.pod_ip))
+    assert reborn["metadata"]["uid"] != template["metadata"]["uid"]
+    await _run_registrar(emulator, replace(settings, pod_uid=reborn["metadata"]["uid"]), tmp_path, drift=False)
+
+    used = _check_log(emulator, user, objects)
+    unused = role_rules(objects) - used - ENTRYPOINT_ONLY
+    assert not unused, f"the Role grants what the registrar never used: {sorted(unused)}"
+    assert ("", "services", "create") not in used and ("", "services", "delete") not in used
+
+
+async def _run_registrar(emulator: KubeEmulator, settings: s.Settings, tmp_path: Path, *, drift: bool) -> None:
+    from arkouda_k8s.kube import KubeClient, load_api_config
+    from arkouda_k8s.registrar.daemon import Registrar
+    from arkouda_k8s.registrar.identity import pod_identity
+
+    slices = f"kubernetes.io/service-name={RELEASE}"
     config = await load_api_config(settings, serviceaccount_dir=tmp_path / "no-service-account")
     async with KubeClient(config, component="registrar") as kube:
-        registrar = Registrar(settings, kube, await pod_identity(settings, kube), probe=ServerAnswers())  # type: ignore[arg-type]
+        pod = await pod_identity(settings, kube)
+        registrar = Registrar(settings, kube, pod, probe=ServerAnswers())  # type: ignore[arg-type]
         running = asyncio.create_task(registrar.run())
         await asyncio.wait_for(registrar.is_published.wait(), 10)
-        slices = await emulator.list(
-            "discovery.k8s.io/v1", "EndpointSlice", NS, f"kubernetes.io/service-name={RELEASE}"
-        )
-        assert [e["conditions"]["ready"] for sl in slices for e in sl["endpoints"]] == [True]
-        service = await emulator.get("v1", "Service", NS, RELEASE)
-        assert service["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm", "adopted, not replaced"
+        (published,) = await emulator.list("discovery.k8s.io/v1", "EndpointSlice", NS, slices)
+        assert [e["conditions"]["ready"] for e in published["endpoints"]] == [True]
+        if drift:
+            # Someone changes what the registrar wrote; it notices (watch, reconcile) and puts it back.
+            name = published["metadata"]["name"]
+            wrong = [{"addresses": ["10.9.9.9"], "conditions": {"ready": False}}]
+            await emulator.patch("discovery.k8s.io/v1", "EndpointSlice", NS, name, {"endpoints": wrong})
+            await _until_async(lambda: _slice_ready(emulator, name, str(settings.pod_ip)))
+            await emulator.delete("discovery.k8s.io/v1", "EndpointSlice", NS, name)  # and then deletes it
+            await _until_async(lambda: _new_slice_ready(emulator, name, str(settings.pod_ip)))
+            if registrar.publisher.write_endpoints:
+                bad = {"subsets": [{"addresses": [{"ip": "10.9.9.9"}], "ports": [{"name": "arkouda", "port": 1}]}]}
+                await emulator.patch("v1", "Endpoints", NS, RELEASE, bad)
+                await _until_async(lambda: _endpoints_at(emulator, str(settings.pod_ip)))
+            # its slice watch ends at its timeoutSeconds (the reconcile period, at least 1 s): then it is logged
+            await _until(
+                lambda: any(r.verb == "watch" and r.resource == "endpointslices" for r in emulator.request_log)
+            )
         registrar.stop()
         await asyncio.wait_for(running, 10)
-    assert await emulator.get("v1", "Service", NS, RELEASE), "the chart's Service outlives the server pod"
-    assert not await emulator.list("discovery.k8s.io/v1", "EndpointSlice", NS, f"kubernetes.io/service-name={RELEASE}")
-    used = _check_log(emulator, user, objects)
-    assert ("", "services", "create") not in used and ("", "services", "patch") in used
-    assert {("discovery.k8s.io", "endpointslices", v) for v in ("create", "delete")} <= used
-    if endpoints_api == "both":
-        assert {("", "endpoints", "create"), ("", "endpoints", "delete")} <= used
+
+
+async def _slice_ready(emulator: KubeEmulator, name: str, ip: str) -> bool:
+    current = await emulator.get("discovery.k8s.io/v1", "EndpointSlice", NS, name)
+    endpoints = current.get("endpoints") or []
+    return len(endpoints) == 1 and endpoints[0]["addresses"] == [ip] and endpoints[0]["conditions"]["ready"] is True
+
+
+async def _new_slice_ready(emulator: KubeEmulator, deleted: str, ip: str) -> bool:
+    listed = await emulator.list("discovery.k8s.io/v1", "EndpointSlice", NS, f"kubernetes.io/service-name={RELEASE}")
+    names = [sl["metadata"]["name"] for sl in listed]
+    return len(names) == 1 and names[0] != deleted and await _slice_ready(emulator, names[0], ip)
+
+
+async def _endpoints_at(emulator: KubeEmulator, ip: str) -> bool:
+    current = await emulator.get("v1", "Endpoints", NS, RELEASE)
+    return [a["ip"] for subset in current.get("subsets") or [] for a in subset.get("addresses") or []] == [ip]
 
 
 class ServerAnswers:
@@ -271,6 +333,13 @@ class ServerAnswers:
 
     async def __call__(self) -> float:  # the earlier form of a probe: a callable
         return 0.001
+
+
+async def _until_async(condition: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting for the condition"
+        await asyncio.sleep(0.01)
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 10) -> None:

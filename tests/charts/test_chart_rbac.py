@@ -28,7 +28,7 @@ SLICES = {
     for verb in ("get", "list", "watch", "create", "patch", "update", "delete")
 }
 SERVICES = {("", "services", "get"), ("", "services", "patch")}
-ENDPOINTS = {("", "endpoints", verb) for verb in ("get", "create", "patch", "update", "delete")}
+ENDPOINTS = {("", "endpoints", verb) for verb in ("get", "create", "update", "delete")}
 MULTI_RULES = {("", "pods", "get"), ("", "pods", "list"), ("", "pods", "watch")} | SERVICES | SLICES
 SINGLE_RULES = {("", "pods", "get")} | SERVICES | SLICES
 
@@ -66,7 +66,7 @@ def test_service_rights_only_on_the_release_services(rendered: Render) -> None:
     named = {(r, v): names for _g, r, v, names in rules if r in ("services", "endpoints")}
     for verb in ("get", "patch"):
         assert named[("services", verb)] == ("analytics", "analytics-metrics")
-    for verb in ("get", "patch", "update", "delete"):
+    for verb in ("get", "update", "delete"):
         assert named[("endpoints", verb)] == ("analytics", "analytics-metrics")
     assert named[("endpoints", "create")] == (), "create cannot be limited by name (the name is not known yet)"
 
