@@ -197,6 +197,15 @@ def _release_address(address: str) -> None:
         _taken.discard(address)
 
 
+def take_address(port: int = 2222, prefix: str | None = None) -> str:
+    """A loopback address of this process's own where nothing listens on `port` (a test pod's IP)."""
+    return _take_address(prefix or default_prefix(), port)
+
+
+def release_address(address: str) -> None:
+    _release_address(address)
+
+
 # --- hosts --------------------------------------------------------------------------------------
 
 
