@@ -25,15 +25,13 @@ FORBIDDEN = 403
 
 async def _apply(emulator: KubeEmulator, objects: list[Obj], namespace: str = NS) -> None:
     """Create every object over HTTP as the admin, the way `helm install` sends them."""
-    from kubernetes_asyncio.client import ApiClient, CoreV1Api
+    from kubernetes_asyncio.client import ApiClient, CoreV1Api, V1Namespace, V1ObjectMeta
     from kubernetes_asyncio.client.exceptions import ApiException
     from kubernetes_asyncio.utils import create_from_dict
 
     async with ApiClient(emulator.configuration()) as api:
         try:
-            await CoreV1Api(api).create_namespace(
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-            )
+            await CoreV1Api(api).create_namespace(V1Namespace(metadata=V1ObjectMeta(name=namespace)))
         except ApiException as exists:  # the second release of a namespace
             if exists.status != 409:
                 raise
