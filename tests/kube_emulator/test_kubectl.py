@@ -197,3 +197,65 @@ async def test_rendered_charts_apply(
     assert code == 0, err
     applied = [line for line in out.splitlines() if line.endswith(" created")]
     assert applied and len(applied) == rendered.decode().count("\nkind: ")
+
+
+async def test_kubectl_typed_commands_send_protobuf(
+    kube_emulator_tls_rbac: KubeEmulator, kubectl: str, tmp_path: Path
+) -> None:
+    config = kube_emulator_tls_rbac.write_kubeconfig(tmp_path / "config")
+    for argv, said in (
+        (["create", "namespace", "team"], "namespace/team created"),
+        (["create", "configmap", "cfg", "-n", "team", "--from-literal=a=b"], "configmap/cfg created"),
+        (["create", "secret", "generic", "s", "-n", "team", "--from-literal=p=q"], "secret/s created"),
+        (["create", "serviceaccount", "robot", "-n", "team"], "serviceaccount/robot created"),
+        (
+            ["create", "role", "reader", "-n", "team", "--verb=get,list", "--resource=pods"],
+            "role.rbac.authorization.k8s.io/reader created",
+        ),
+        (
+            ["create", "rolebinding", "rb", "-n", "team", "--role=reader", "--serviceaccount=team:robot"],
+            "rolebinding.rbac.authorization.k8s.io/rb created",
+        ),
+    ):
+        code, out, err = await _run(kubectl, *argv, kubeconfig=config)
+        assert code == 0, err
+        assert out.strip() == said
+    secret = await kube_emulator_tls_rbac.get("v1", "Secret", "team", "s")
+    assert secret["data"] == {"p": "cQ=="} and secret["type"] == "Opaque"
+    robot = "system:serviceaccount:team:robot"
+    code, out, _ = await _run(
+        kubectl, "auth", "can-i", "list", "pods", "-n", "team", f"--as={robot}", kubeconfig=config
+    )
+    assert out.strip() == "yes"
+    code, out, _ = await _run(
+        kubectl, "auth", "can-i", "list", "secrets", "-n", "team", f"--as={robot}", kubeconfig=config
+    )
+    assert out.strip() == "no"
+    code, _, err = await _run(kubectl, "get", "secrets", "-n", "team", f"--as={robot}", kubeconfig=config)
+    assert code != 0 and f'User "{robot}" cannot list resource "secrets"' in err
+
+
+async def test_kubectl_scale_uses_the_scale_subresource(
+    kube_emulator: KubeEmulator, kubectl: str, tmp_path: Path
+) -> None:
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", namespace="default")
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(MANIFEST)
+    assert (await _run(kubectl, "apply", "-f", str(manifest), kubeconfig=config))[0] == 0
+    code, out, err = await _run(kubectl, "scale", "deployment", "web", "--replicas=5", kubeconfig=config)
+    assert code == 0, err
+    assert out.strip() == "deployment.apps/web scaled"
+    assert (await kube_emulator.get("apps/v1", "Deployment", "default", "web"))["spec"]["replicas"] == 5
+
+
+async def test_kubectl_get_prints_server_side_columns(
+    kube_emulator: KubeEmulator, kubectl: str, tmp_path: Path
+) -> None:
+    config = kube_emulator.write_kubeconfig(tmp_path / "config", namespace="default")
+    await kube_emulator.create_pod("default", "locale-0")
+    await kube_emulator.set_pod_ready("default", "locale-0", ip="10.0.0.3")
+    code, out, err = await _run(kubectl, "get", "pods", kubeconfig=config)
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert row.split()[:4] == ["locale-0", "1/1", "Running", "0"]

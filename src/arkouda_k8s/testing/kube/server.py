@@ -21,7 +21,7 @@ import yaml
 from aiohttp import web
 
 from arkouda_k8s import logs
-from arkouda_k8s.testing.kube import discovery, openapi, status, tables, watch
+from arkouda_k8s.testing.kube import discovery, openapi, protobuf, scale, status, tables, watch
 from arkouda_k8s.testing.kube.api import PATCH_TYPES, Api, WriteOptions
 from arkouda_k8s.testing.kube.auth import Authenticator, Identity
 from arkouda_k8s.testing.kube.faults import Faults
@@ -154,6 +154,7 @@ class ApiServer:
             identity = self.authn.authenticate(request.headers.get("Authorization"))
             if identity is None:
                 raise status.unauthorized()
+            identity = self._impersonate(request, identity)
             self._injected(attrs, identity)
             allowed, reason = self.authz.authorize(identity, attrs)
             if not allowed:
@@ -187,6 +188,33 @@ class ApiServer:
             )
         )
         return response
+
+    def _impersonate(self, request: web.Request, identity: Identity) -> Identity:
+        """Impersonate-User / -Group / -Uid headers (kubectl --as), allowed by the `impersonate` verb."""
+        user = request.headers.get("Impersonate-User")
+        groups = request.headers.getall("Impersonate-Group", [])
+        if not user:
+            if groups:
+                raise status.internal_error("requested impersonation without a user")
+            return identity
+        checks: list[Attributes] = []
+        default_groups: tuple[str, ...]
+        if user.startswith("system:serviceaccount:") and user.count(":") == 3:
+            _, _, namespace, name = user.split(":")
+            checks.append(Attributes("impersonate", True, "", "v1", "serviceaccounts", "", namespace, name))
+            default_groups = ("system:serviceaccounts", f"system:serviceaccounts:{namespace}")
+        else:
+            checks.append(Attributes("impersonate", True, "", "v1", "users", "", "", user))
+            default_groups = ()
+        checks += [Attributes("impersonate", True, "", "v1", "groups", "", "", g) for g in groups]
+        for check in checks:
+            allowed, reason = self.authz.authorize(identity, check)
+            if not allowed:
+                raise forbidden_error(identity, check, reason)
+        every = (*groups, *default_groups)
+        if user != "system:anonymous" and "system:authenticated" not in every:
+            every = (*every, "system:authenticated")
+        return Identity(user, tuple(every), request.headers.get("Impersonate-Uid", ""))
 
     def _injected(self, attrs: Attributes, identity: Identity) -> None:
         failure = self.faults.take_failure(attrs)
@@ -243,6 +271,8 @@ class ApiServer:
             raise status.method_not_allowed()
         if attrs.verb in ("update", "patch") and not name:
             raise status.method_not_allowed()  # PUT/PATCH on a collection: no such route
+        if sub is not None and sub.name == "scale":
+            return await self._scale(request, rt, attrs.verb, namespace, name, headers)
         if not rt.stored or (sub is not None and not sub.stored and sub.name != "status"):
             if attrs.verb == "create":
                 body = await self._body(request, BODY_TYPES, sub.kind if sub else rt.kind)
@@ -270,6 +300,7 @@ class ApiServer:
                         query.get("resourceVersion") or "",
                         _timeout(query.get("timeoutSeconds")),
                         _truthy(query.get("allowWatchBookmarks")),
+                        tables.wants_table(request.headers.get("Accept", "")),
                     ),
                     self.bookmark_interval,
                     headers,
@@ -310,6 +341,23 @@ class ApiServer:
             return json_response(200, self.api.delete_collection(rt, ns, q, options), headers)
         raise status.method_not_allowed()
 
+    async def _scale(
+        self, request: web.Request, rt: ResourceType, verb: str, namespace: str, name: str, headers: dict[str, str]
+    ) -> web.Response:
+        if verb == "get":
+            return json_response(200, scale.to_scale(self.api.get(rt, namespace, name)), headers)
+        patch_type = ""
+        if verb == "patch":
+            content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
+            if content_type not in PATCH_TYPES or PATCH_TYPES[content_type] == "apply":
+                raise status.unsupported_media_type(content_type, PATCH_ACCEPTED)
+            patch_type = PATCH_TYPES[content_type]
+            body = _decode_patch(await request.read(), patch_type)
+        else:
+            body = await self._body(request, BODY_TYPES, "Scale")
+        opts = self._write_options(request, "")
+        return json_response(200, scale.write(self.api, rt, namespace, name, verb, patch_type, body, opts), headers)
+
     def _object_response(
         self, request: web.Request, rt: ResourceType, code: int, body: JSON, headers: dict[str, str]
     ) -> web.Response:
@@ -341,6 +389,11 @@ class ApiServer:
 
     async def _body(self, request: web.Request, accepted: list[str], kind: str) -> Any:
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if content_type == "application/vnd.kubernetes.protobuf":
+            try:
+                return protobuf.decode(await request.read())
+            except protobuf.ProtobufError as unreadable:
+                raise ApiError(415, "UnsupportedMediaType", str(unreadable)) from None
         if content_type not in ("application/json", "application/yaml", "text/yaml", "application/x-yaml"):
             raise status.unsupported_media_type(content_type, accepted)
         raw = await request.read()

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from arkouda_k8s.testing.kube import tables
 from arkouda_k8s.testing.kube.faults import Faults
 from arkouda_k8s.testing.kube.resources import ResourceType
 from arkouda_k8s.testing.kube.status import bad_request, expired, go_quote
@@ -38,6 +39,7 @@ class WatchRequest:
     resource_version: str
     timeout: float | None
     bookmarks: bool
+    as_table: bool = False  # `kubectl get -w`: each object is sent as a one-row meta.k8s.io/v1 Table
 
 
 def _transform(event: Event, visible: Callable[[JSON], bool], namespace: str | None) -> tuple[str, JSON] | None:
@@ -61,6 +63,10 @@ def _transform(event: Event, visible: Callable[[JSON], bool], namespace: str | N
         gone = {**event.previous, "metadata": {**event.previous["metadata"], "resourceVersion": str(event.rv)}}
         return ("DELETED", gone)
     return None
+
+
+def _shown(watch: WatchRequest, obj: JSON) -> JSON:
+    return tables.to_table(watch.rt, obj) if watch.as_table else obj
 
 
 def _line(kind: str, obj: JSON) -> bytes:
@@ -110,7 +116,7 @@ async def serve(
             await response.write(_line("ERROR", expired(too_old).body()))
             return response
         for kind, obj in initial:
-            await response.write(_line(kind, obj))
+            await response.write(_line(kind, _shown(watch, obj)))
         next_bookmark = loop.time() + bookmark_interval if watch.bookmarks else None
         while True:
             now = loop.time()
@@ -135,7 +141,7 @@ async def serve(
             await faults.wait_partition()
             shown = _transform(event, watch.visible, watch.namespace)
             if shown is not None:
-                await response.write(_line(*shown))
+                await response.write(_line(shown[0], _shown(watch, shown[1])))
     except (ConnectionResetError, ConnectionError):
         pass  # the client went away
     finally:
