@@ -7,8 +7,8 @@ takes *any* reply as proof of life: a 2021+ server answers it, a 2020 server ans
 unrecognized command", and a server started with --authenticate answers with an authentication
 error. A fresh socket every time, with a deadline, because a REQ socket that timed out stays wedged.
 
-The port is the one arkouda-k8s launches the server on (EXTERNAL_SERVICE_TARGET_PORT, then
-ARKOUDA_SERVER_PORT, then 5555); the host is this container's loopback.
+The port is the one arkouda-k8s launches the server on (EXTERNAL_SERVICE_TARGET_PORT, else 5555);
+the host is this container's loopback.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ REQUEST = json.dumps(
 
 
 def default_port() -> int:
-    for name in ("EXTERNAL_SERVICE_TARGET_PORT", "ARKOUDA_SERVER_PORT"):
-        if os.environ.get(name):
-            return int(os.environ[name])
-    return 5555
+    value = os.environ.get("EXTERNAL_SERVICE_TARGET_PORT")
+    return int(value) if value else 5555
 
 
 def ask(host: str, port: int, timeout: float) -> str:

@@ -242,14 +242,14 @@ class Settings:
         "arkouda",
         dns1035_label,
         "Name of the Service clients connect to (a DNS-1035 label).",
-        ("EXTERNAL_SERVICE_NAME", "ARKOUDA_SERVICE_NAME"),
+        ("EXTERNAL_SERVICE_NAME",),
     )
     service_port: int = _opt(5555, port, "Port of the Service (port name 'arkouda').", ("EXTERNAL_SERVICE_PORT",))
     server_port: int = _opt(
         5555,
         port,
         "Port arkouda_server listens on in its pod (--ServerPort; the Service's targetPort).",
-        ("EXTERNAL_SERVICE_TARGET_PORT", "ARKOUDA_SERVER_PORT"),
+        ("EXTERNAL_SERVICE_TARGET_PORT",),
     )
     metrics: bool = _opt(
         False, boolean, "Also publish arkouda_server's metrics port (port name 'metrics').", ("COLLECT_METRICS",)

@@ -67,7 +67,7 @@ def free_port() -> int:
 
 
 def healthcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in {"EXTERNAL_SERVICE_TARGET_PORT", "ARKOUDA_SERVER_PORT"}}
+    environ = {k: v for k, v in os.environ.items() if k != "EXTERNAL_SERVICE_TARGET_PORT"}
     return subprocess.run(
         [sys.executable, str(HEALTHCHECK), *args],
         capture_output=True,
@@ -96,12 +96,11 @@ def test_healthcheck_fails_when_nothing_answers() -> None:
 
 
 def test_healthcheck_takes_the_port_the_server_is_launched_on(reply_server: ReplyServer) -> None:
-    # EXTERNAL_SERVICE_TARGET_PORT wins over ARKOUDA_SERVER_PORT, as in arkouda-k8s's settings.
-    env = {"EXTERNAL_SERVICE_TARGET_PORT": str(reply_server.port), "ARKOUDA_SERVER_PORT": str(free_port())}
+    # EXTERNAL_SERVICE_TARGET_PORT, as in arkouda-k8s's settings (ARKOUDA_SERVER_PORT is not read:
+    # Kubernetes service links set it to tcp://… when a Service is named arkouda-server).
+    env = {"EXTERNAL_SERVICE_TARGET_PORT": str(reply_server.port), "ARKOUDA_SERVER_PORT": "tcp://192.0.2.1:5555"}
     assert healthcheck(env=env).returncode == 0
-    env = {"ARKOUDA_SERVER_PORT": str(reply_server.port), "ARKOUDA_HEALTHCHECK_TIMEOUT": "0.3"}
-    assert healthcheck(env=env).returncode == 0
-    env = {"ARKOUDA_SERVER_PORT": str(free_port()), "ARKOUDA_HEALTHCHECK_TIMEOUT": "0.3"}
+    env = {"EXTERNAL_SERVICE_TARGET_PORT": str(free_port()), "ARKOUDA_HEALTHCHECK_TIMEOUT": "0.3"}
     assert healthcheck(env=env).returncode == 1
 
 
@@ -126,7 +125,7 @@ def stop(signum, frame):
 signal.signal(signal.SIGTERM, stop)
 if mode == "serve":
     socket = zmq.Context().socket(zmq.REP)
-    socket.bind("tcp://127.0.0.1:" + os.environ["ARKOUDA_SERVER_PORT"])
+    socket.bind("tcp://127.0.0.1:" + os.environ["EXTERNAL_SERVICE_TARGET_PORT"])
     while True:
         if socket.poll(100):
             socket.recv()
@@ -157,7 +156,7 @@ def stack(tmp_path: Path) -> dict[str, str]:
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(home),
         "EVENTS": str(tmp_path / "events"),
-        "ARKOUDA_SERVER_PORT": str(free_port()),
+        "EXTERNAL_SERVICE_TARGET_PORT": str(free_port()),
         "ARKOUDA_HEALTHCHECK_TIMEOUT": "0.3",
     }
 
