@@ -155,3 +155,62 @@ async def test_dry_run_writes_nothing(kube_emulator: KubeEmulator) -> None:
     )
     assert status == 201
     assert [c for c in await kube_emulator.list("v1", "ConfigMap", "default") if c["metadata"]["name"] == "dry"] == []
+
+
+async def test_unknown_fields_are_dropped_with_a_warning_by_default(kube_emulator: KubeEmulator) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "u"},
+        "data": {"k": "v"},
+        "dta": {"typo": "x"},
+    }
+    status, created, headers = await _call(
+        kube_emulator, "POST", "/api/v1/namespaces/default/configmaps", json.dumps(body).encode(), "application/json"
+    )
+    assert status == 201
+    assert "dta" not in created and created["data"] == {"k": "v"}
+    assert headers["Warning"] == '299 - "unknown field \\"dta\\""'
+
+
+async def test_unknown_fields_are_a_400_with_strict_field_validation(kube_emulator: KubeEmulator) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": 80, "targt": 1}]},
+    }
+    status, answer, _ = await _call(
+        kube_emulator,
+        "POST",
+        "/api/v1/namespaces/default/services?fieldValidation=Strict",
+        json.dumps(body).encode(),
+        "application/json",
+    )
+    assert status == 400
+    assert (
+        answer["message"]
+        == 'Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].targt"'
+    )
+
+
+async def test_put_creates_endpoints_but_not_config_maps(kube_emulator: KubeEmulator) -> None:
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "e"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}],
+    }
+    status, _, _ = await _call(
+        kube_emulator,
+        "PUT",
+        "/api/v1/namespaces/default/endpoints/e",
+        json.dumps(endpoints).encode(),
+        "application/json",
+    )
+    assert status == 201
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    status, answer, _ = await _call(
+        kube_emulator, "PUT", "/api/v1/namespaces/default/configmaps/c", json.dumps(config).encode(), "application/json"
+    )
+    assert status == 404 and answer["message"] == 'configmaps "c" not found'

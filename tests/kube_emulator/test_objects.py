@@ -233,3 +233,15 @@ async def test_pod_status_subresource_changes_only_status(kube_api: Api) -> None
     assert patched.spec.node_name is None
     ignored = await core.patch_namespaced_pod("s", "default", {"status": {"phase": "Failed"}})
     assert ignored.status.phase == "Running"
+
+
+async def test_field_selectors_across_namespaces(kube_api: Api) -> None:
+    emu, api = kube_api
+    core = client.CoreV1Api(api)
+    await core.create_namespace({"metadata": {"name": "other"}})
+    await emu.create_pod("default", "here", node_name="node-a")
+    await emu.create_pod("other", "there", node_name="node-b")
+    on_b = await core.list_pod_for_all_namespaces(field_selector="spec.nodeName=node-b")
+    assert [(p.metadata.namespace, p.metadata.name) for p in on_b.items] == [("other", "there")]
+    not_default = await core.list_pod_for_all_namespaces(field_selector="metadata.namespace!=default")
+    assert [p.metadata.name for p in not_default.items] == ["there"]

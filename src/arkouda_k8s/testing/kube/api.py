@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from arkouda_k8s.testing.kube import fields, patch, status
+from arkouda_k8s.testing.kube import fields, patch, status, unknown
 from arkouda_k8s.testing.kube.kinds import Strategy, strategy_for
 from arkouda_k8s.testing.kube.resources import REGISTRY, Registry, ResourceType
 from arkouda_k8s.testing.kube.selectors import FieldSelector, LabelSelector, parse_fields, parse_labels
@@ -51,6 +51,8 @@ class WriteOptions:
     subresource: str = ""
     force: bool = False
     explicit_manager: bool = False  # fieldManager was given (server-side apply requires it)
+    field_validation: str = "Warn"  # Strict: unknown fields are a 400; Warn: dropped with a warning; Ignore: dropped
+    warnings: list[str] = field(default_factory=list)  # Warning headers for the answer
 
 
 @dataclass
@@ -151,6 +153,20 @@ class Api:
                 f"unable to create new content in namespace {namespace} because it is being terminated",
             )
 
+    def _unknown(self, rt: ResourceType, obj: JSON, opts: WriteOptions, patching: bool = False) -> None:
+        """Drop the fields the schema does not have, as decoding into Go types does (see unknown.py)."""
+        found = unknown.unknown_fields(obj, prune=True)
+        if not found or opts.field_validation == "Ignore":
+            return
+        if opts.field_validation == "Strict":
+            listed = ", ".join(f'unknown field "{path}"' for path in found)
+            if patching:
+                raise status.bad_request(f"strict decoding error: {listed}")
+            raise status.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict decoding error: {listed}'
+            )
+        opts.warnings.extend(unknown.warning(path) for path in found)
+
     def generate_name(self, prefix: str) -> str:
         prefix = prefix[:58]
         return prefix + "".join(self.rng.choice(_NAME_ALPHABET) for _ in range(5))
@@ -159,6 +175,7 @@ class Api:
 
     def create(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions) -> JSON:
         obj = self._decode(rt, body)
+        self._unknown(rt, obj, opts)
         self._namespace_into(rt, obj, namespace)
         strategy = self.strategy(rt)
         meta = obj["metadata"]
@@ -246,6 +263,7 @@ class Api:
 
     def update(self, rt: ResourceType, namespace: str, name: str, body: Any, opts: WriteOptions) -> tuple[int, JSON]:
         obj = self._decode(rt, body)
+        self._unknown(rt, obj, opts)
         meta = obj["metadata"]
         if meta.get("name") and meta["name"] != name:
             raise status.bad_request(
@@ -342,6 +360,7 @@ class Api:
         if not isinstance(patched, dict):
             raise status.bad_request("the patch result is not an object")
         new = self._decode(rt, patched)
+        self._unknown(rt, new, opts, patching=True)
         new_meta = new["metadata"]
         if new_meta.get("name", name) != name:
             errs = status.FieldErrors()
@@ -360,6 +379,7 @@ class Api:
             errs.required("fieldManager", "is required for apply patch")
             raise status.invalid(status.GroupKind("meta.k8s.io", "PatchOptions"), "", errs)
         config = self._decode(rt, body)
+        self._unknown(rt, config, opts, patching=True)
         meta = config["metadata"]
         if meta.get("name") and meta["name"] != name:
             raise status.bad_request(

@@ -316,11 +316,11 @@ class ApiServer:
         if attrs.verb == "create":
             body = await self._body(request, BODY_TYPES, rt.kind)
             created = self.api.create(rt, namespace, body, opts)
-            return self._object_response(request, rt, 201, created, headers)
+            return self._object_response(request, rt, 201, created, _merged(headers, opts.warnings))
         if attrs.verb == "update":
             body = await self._body(request, BODY_TYPES, rt.kind)
             code, updated = self.api.update(rt, namespace, name, body, opts)
-            return self._object_response(request, rt, code, updated, headers)
+            return self._object_response(request, rt, code, updated, _merged(headers, opts.warnings))
         if attrs.verb == "patch":
             content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
             if content_type not in PATCH_TYPES or content_type == "application/apply-patch+cbor":
@@ -330,7 +330,7 @@ class ApiServer:
             raw = await request.read()
             body = _decode_patch(raw, patch_type)
             code, patched = self.api.patch(rt, namespace, name, patch_type, body, opts)
-            return self._object_response(request, rt, code, patched, headers)
+            return self._object_response(request, rt, code, patched, _merged(headers, opts.warnings))
         if attrs.verb in ("delete", "deletecollection"):
             options = await self._delete_options(request)
             if attrs.verb == "delete":
@@ -378,7 +378,12 @@ class ApiServer:
                 errs = status.FieldErrors()
                 errs.not_supported("dryRun", value, ["All"])
                 raise status.invalid(status.GroupKind("meta.k8s.io", "CreateOptions"), "", errs)
-        return WriteOptions(manager, bool(dry_run), subresource, _truthy(query.get("force")), explicit)
+        validation = query.get("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            errs = status.FieldErrors()
+            errs.not_supported("fieldValidation", validation, ["Ignore", "Strict", "Warn"])
+            raise status.invalid(status.GroupKind("meta.k8s.io", "CreateOptions"), "", errs)
+        return WriteOptions(manager, bool(dry_run), subresource, _truthy(query.get("force")), explicit, validation)
 
     def _check_patch_options(self, patch_type: str, request: web.Request) -> None:
         errs = status.FieldErrors()
@@ -482,6 +487,13 @@ def _warnings(attrs: Attributes) -> dict[str, str]:
     if attrs.resource_request and attrs.api_group == "" and attrs.resource == "endpoints":
         return {"Warning": ENDPOINTS_WARNING}
     return {}
+
+
+def _merged(headers: dict[str, str], warnings: list[str]) -> dict[str, str]:
+    """Warning headers, combined the way client-go parses them (comma-separated warn-values)."""
+    every = [headers["Warning"]] if "Warning" in headers else []
+    every += warnings
+    return {**headers, "Warning": ", ".join(every)} if every else headers
 
 
 def _truthy(value: str | None) -> bool:
