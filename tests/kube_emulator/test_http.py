@@ -188,10 +188,8 @@ async def test_unknown_fields_are_a_400_with_strict_field_validation(kube_emulat
         "application/json",
     )
     assert status == 400
-    assert (
-        answer["message"]
-        == 'Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].targt"'
-    )
+    prefix = 'Service in version "v1" cannot be handled as a Service: '
+    assert answer["message"] == prefix + 'strict decoding error: unknown field "spec.ports[0].targt"'
 
 
 async def test_put_creates_endpoints_but_not_config_maps(kube_emulator: KubeEmulator) -> None:
