@@ -59,8 +59,9 @@ def die(ending: Ending) -> NoReturn:
         os._exit(ending.code)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file from a test process
-    signal.signal(ending.signal, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [ending.signal])
+    with contextlib.suppress(ValueError, OSError):  # SIGKILL and SIGSTOP have no handler to reset
+        signal.signal(ending.signal, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [ending.signal])
     os.kill(os.getpid(), ending.signal)
     os._exit(128 + ending.signal)  # only if the signal did not end us
 
@@ -250,7 +251,7 @@ class Server:
                 sock.bind(_endpoint(address, port))
             except zmq.ZMQError as failed:
                 print(
-                    f"arkouda_server: error: cannot listen on tcp://{address}:{port}: {failed.strerror}",
+                    f"arkouda_server: error: cannot listen on tcp://{address}:{port}: {zmq.strerror(failed.errno or 0)}",
                     file=sys.stderr,
                     flush=True,
                 )
