@@ -174,3 +174,55 @@ async def test_deleting_a_service_deletes_its_endpoints(kube_emulator: KubeEmula
     await kube_emulator.delete("v1", "Service", "default", "s")
     await asyncio.sleep(0.05)
     assert await kube_emulator.list("v1", "Endpoints", "default") == []
+
+
+async def test_service_with_a_selector_gets_a_slice_and_endpoints_from_its_pods(kube_emulator: KubeEmulator) -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
+    spec = {"containers": [{"name": "c", "image": "i:1", "ports": [{"name": "http", "containerPort": 8080}]}]}
+    await kube_emulator.create(service)
+    await kube_emulator.create_pod("default", "web-0", labels={"app": "web"}, spec=spec)
+    await kube_emulator.create_pod("default", "web-1", labels={"app": "web"}, spec=spec)
+    await kube_emulator.create_pod("default", "other", labels={"app": "other"}, spec=spec)
+    await kube_emulator.set_pod_ready("default", "web-0", ip="10.0.0.10")
+    await kube_emulator.set_pod_ready("default", "web-1", ip="10.0.0.11", ready=False)
+    await asyncio.sleep(0.05)
+    slices = await kube_emulator.list(
+        "discovery.k8s.io/v1", "EndpointSlice", "default", label_selector="kubernetes.io/service-name=web"
+    )
+    assert len(slices) == 1
+    (managed,) = slices
+    assert managed["metadata"]["name"].startswith("web-")
+    assert managed["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
+    assert managed["ports"] == [{"name": "http", "protocol": "TCP", "port": 8080}]
+    ready = {e["addresses"][0]: e["conditions"]["ready"] for e in managed["endpoints"]}
+    assert ready == {"10.0.0.10": True, "10.0.0.11": False}
+    endpoints = await kube_emulator.get("v1", "Endpoints", "default", "web")
+    subset = endpoints["subsets"][0]
+    assert [a["ip"] for a in subset["addresses"]] == ["10.0.0.10"]
+    assert [a["ip"] for a in subset["notReadyAddresses"]] == ["10.0.0.11"]
+    await kube_emulator.delete("v1", "Service", "default", "web")
+    for _ in range(100):
+        if not await kube_emulator.list("discovery.k8s.io/v1", "EndpointSlice", "default"):
+            break
+        await asyncio.sleep(0.02)
+    assert await kube_emulator.list("discovery.k8s.io/v1", "EndpointSlice", "default") == []
+    assert await kube_emulator.list("v1", "Endpoints", "default") == []
+
+
+async def test_selectorless_services_get_no_managed_endpoints(kube_emulator: KubeEmulator) -> None:
+    await kube_emulator.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "arkouda", "namespace": "default"},
+            "spec": {"ports": [{"port": 5555}]},
+        }
+    )
+    await kube_emulator.create_pod("default", "p", labels={"app": "x"})
+    await asyncio.sleep(0.05)
+    assert await kube_emulator.list("discovery.k8s.io/v1", "EndpointSlice", "default") == []
