@@ -210,3 +210,52 @@ def test_token_file_in_kube_apiserver_format() -> None:
     ]
     with pytest.raises(TokenFileError, match="line 1: needs at least 3 columns"):
         parse_token_file("only,two\n")
+
+
+async def test_granting_permissions_one_does_not_hold_is_forbidden(kube_emulator_tls_rbac: KubeEmulator) -> None:
+    emu = kube_emulator_tls_rbac
+    emu.add_token("alice-token-value", "alice", "alice", ["developers"])
+    manage_roles = {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "Role",
+        "metadata": {"name": "role-admin", "namespace": "default"},
+        "rules": [
+            {"apiGroups": [RBAC], "resources": ["roles", "rolebindings"], "verbs": ["create", "get"]},
+            {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+        ],
+    }
+    await emu.create(manage_roles)
+    await emu.create(
+        {
+            "apiVersion": f"{RBAC}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "alice-role-admin", "namespace": "default"},
+            "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "role-admin"},
+            "subjects": [{"kind": "User", "name": "alice", "apiGroup": RBAC}],
+        }
+    )
+    within = {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "Role",
+        "metadata": {"name": "read-config"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+    }
+    assert (
+        await _call(
+            emu, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", "alice-token-value", within
+        )
+    )[0] == 201
+    beyond = {
+        **within,
+        "metadata": {"name": "read-secrets"},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+    }
+    status, body = await _call(
+        emu, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", "alice-token-value", beyond
+    )
+    assert status == 403
+    assert body["message"] == (
+        'roles.rbac.authorization.k8s.io "read-secrets" is forbidden: user "alice" (groups=["developers" '
+        '"system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n'
+        '{APIGroups:[""], Resources:["secrets"], Verbs:["get" "list"]}'
+    )

@@ -52,6 +52,7 @@ class WriteOptions:
     force: bool = False
     explicit_manager: bool = False  # fieldManager was given (server-side apply requires it)
     field_validation: str = "Warn"  # Strict: unknown fields are a 400; Warn: dropped with a warning; Ignore: dropped
+    identity: Any = None  # who writes (auth.Identity) when it came over HTTP; admission checks look at it
     warnings: list[str] = field(default_factory=list)  # Warning headers for the answer
 
 
@@ -80,6 +81,8 @@ class Api:
         self.pod_deleters: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self.after_delete: list[Callable[[ResourceType, JSON], None]] = []
         self.namespace_terminating: list[Callable[[str], None]] = []
+        # Admission after validation (RBAC's escalation check): raise an ApiError to refuse the write.
+        self.admission: list[Callable[[ResourceType, JSON, WriteOptions], None]] = []
 
     # --- helpers ---
 
@@ -195,6 +198,8 @@ class Api:
         errs = strategy.validate(obj, self.context)
         if errs:
             raise status.invalid(rt.group_kind, meta.get("name") or "", errs)
+        for check in self.admission:
+            check(rt, obj, opts)
         name = meta["name"]
         if self.store.get(store_key, self._object_key(rt, namespace, name)) is not None:
             raise status.already_exists(rt.group_resource, name)
@@ -308,6 +313,8 @@ class Api:
         errs.extend(strategy.validate(new, self.context))
         if errs:
             raise status.invalid(rt.group_kind, name, errs)
+        for check in self.admission:
+            check(rt, new, opts)
         strategy.normalize(new)
         new = _ordered(new)
         meta = new["metadata"]

@@ -75,6 +75,7 @@ class KubeEmulator:
         self.api = Api(self.store, allow_loopback_endpoints=allow_loopback_endpoints)
         self.authn = Authenticator()
         self.authz = rbac_policy.Authorizer(self.store, rbac)
+        self.api.admission.append(rbac_policy.EscalationCheck(self.authz))
         self.faults = Faults(self.store)
         self.server = ApiServer(
             self.api,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arkouda_k8s.testing.kube.auth import Identity
-from arkouda_k8s.testing.kube.status import ApiError, GroupResource, forbidden
+from arkouda_k8s.testing.kube.status import ApiError, GroupResource, forbidden, go_quote
 from arkouda_k8s.testing.kube.store import Store
 
 JSON = dict[str, Any]
@@ -207,3 +207,134 @@ def forbidden_error(identity: Identity, attrs: Attributes, reason: str) -> ApiEr
         message = f"{message}: {reason}"
     gr = GroupResource(attrs.api_group, attrs.resource) if attrs.resource_request else GroupResource("", "")
     return forbidden(gr, attrs.name, message)
+
+
+# --- escalation prevention (pkg/registry/rbac: ConfirmNoEscalation, BindingAuthorized) ---
+
+
+def _atoms(rule: JSON) -> list[JSON]:
+    """A rule broken into single-verb, single-resource rules (rbac validation's BreakdownRule)."""
+    verbs = rule.get("verbs") or []
+    if rule.get("nonResourceURLs"):
+        return [{"nonResourceURLs": [u], "verbs": [v]} for u in rule["nonResourceURLs"] for v in verbs]
+    names = rule.get("resourceNames") or [None]
+    return [
+        {"apiGroups": [g], "resources": [r], "verbs": [v], **({"resourceNames": [n]} if n else {})}
+        for g in rule.get("apiGroups") or []
+        for r in rule.get("resources") or []
+        for n in names
+        for v in verbs
+    ]
+
+
+def _covers(owner: JSON, atom: JSON) -> bool:
+    verbs = owner.get("verbs") or []
+    if "*" not in verbs and atom["verbs"][0] not in verbs:
+        return False
+    if "nonResourceURLs" in atom:
+        url = atom["nonResourceURLs"][0]
+        return any(
+            u == "*" or u == url or (u.endswith("*") and url.startswith(u.rstrip("*")))
+            for u in owner.get("nonResourceURLs") or []
+        )
+    groups = owner.get("apiGroups") or []
+    if "*" not in groups and atom["apiGroups"][0] not in groups:
+        return False
+    resource = atom["resources"][0]
+    sub = resource.split("/", 1)[1] if "/" in resource else ""
+    if not any(r in ("*", resource) or (sub and r == f"*/{sub}") for r in owner.get("resources") or []):
+        return False
+    names = owner.get("resourceNames") or []
+    return not names or (atom.get("resourceNames") or [None])[0] in names
+
+
+def _go_strings(values: list[str] | tuple[str, ...]) -> str:
+    return "[" + " ".join(go_quote(v) for v in values) + "]"
+
+
+def _compact(atoms: list[JSON]) -> list[str]:
+    merged: dict[tuple[Any, ...], list[str]] = {}
+    for atom in atoms:
+        key = (
+            tuple(atom.get("apiGroups", ())),
+            tuple(atom.get("resources", ())),
+            tuple(atom.get("nonResourceURLs", ())),
+            tuple(atom.get("resourceNames", ())),
+        )
+        merged.setdefault(key, [])
+        for verb in atom["verbs"]:
+            if verb not in merged[key]:
+                merged[key].append(verb)
+    out = []
+    for (groups, resources, urls, names), verbs in merged.items():
+        parts = []
+        for label, values in (
+            ("APIGroups", groups),
+            ("Resources", resources),
+            ("NonResourceURLs", urls),
+            ("ResourceNames", names),
+            ("Verbs", tuple(verbs)),
+        ):
+            if values:
+                parts.append(f"{label}:{_go_strings(values)}")
+        out.append("{" + ", ".join(parts) + "}")
+    return sorted(set(out))
+
+
+class EscalationCheck:
+    """Refuse Roles and bindings that grant more than their author holds (unless `escalate` / `bind`)."""
+
+    def __init__(self, authz: Authorizer) -> None:
+        self.authz = authz
+
+    def __call__(self, rt: Any, obj: JSON, opts: Any) -> None:
+        identity = getattr(opts, "identity", None)
+        if rt.group != RBAC or not isinstance(identity, Identity) or identity.is_master or not self.authz.enabled:
+            return
+        meta = obj.get("metadata") or {}
+        namespace = meta.get("namespace", "") if rt.namespaced else ""
+        if rt.name in ("roles", "clusterroles"):
+            if self.authz.allowed(
+                identity, Attributes("escalate", True, RBAC, "v1", rt.name, "", namespace, meta.get("name", ""))
+            ):
+                return
+            self._no_escalation(rt, identity, namespace, meta.get("name", ""), obj.get("rules") or [])
+        elif rt.name in ("rolebindings", "clusterrolebindings"):
+            ref = obj.get("roleRef") or {}
+            role_resource = "roles" if ref.get("kind") == "Role" else "clusterroles"
+            bind = Attributes(
+                "bind",
+                True,
+                RBAC,
+                "v1",
+                role_resource,
+                "",
+                namespace if role_resource == "roles" else "",
+                ref.get("name", ""),
+            )
+            if self.authz.allowed(identity, bind) or (
+                role_resource == "clusterroles"
+                and namespace
+                and self.authz.allowed(
+                    identity, Attributes("bind", True, RBAC, "v1", role_resource, "", namespace, ref.get("name", ""))
+                )
+            ):
+                return
+            if role_resource == "roles":
+                role = self.authz.store.get((RBAC, "roles"), (namespace, ref.get("name", "")))
+            else:
+                role = self.authz.store.get((RBAC, "clusterroles"), ("", ref.get("name", "")))
+            self._no_escalation(rt, identity, namespace, meta.get("name", ""), (role or {}).get("rules") or [])
+
+    def _no_escalation(self, rt: Any, identity: Identity, namespace: str, name: str, rules: list[JSON]) -> None:
+        owned, errors = self.authz.rules(identity, namespace)
+        missing = [atom for rule in rules for atom in _atoms(rule) if not any(_covers(o, atom) for o in owned)]
+        if not missing:
+            return
+        message = (
+            f"user {go_quote(identity.user)} (groups={_go_strings(identity.groups)}) is attempting to grant RBAC "
+            "permissions not currently held:\n" + "\n".join(_compact(missing))
+        )
+        if errors:
+            message += f"; resolution errors: [{', '.join(errors)}]"
+        raise forbidden(GroupResource(rt.group, rt.name), name, message)

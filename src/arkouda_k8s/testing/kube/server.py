@@ -283,7 +283,7 @@ class ApiServer:
                 )
             raise status.method_not_allowed()
         query = request.query
-        opts = self._write_options(request, attrs.subresource)
+        opts = self._write_options(request, attrs.subresource, identity)
         if attrs.verb in ("list", "watch"):
             ns = namespace if rt.namespaced and namespace else None
             q = self.api.parse_list_query(rt, dict(query))
@@ -365,7 +365,7 @@ class ApiServer:
             return json_response(code, tables.to_table(rt, body), headers)
         return json_response(code, body, headers)
 
-    def _write_options(self, request: web.Request, subresource: str) -> WriteOptions:
+    def _write_options(self, request: web.Request, subresource: str, identity: Identity | None = None) -> WriteOptions:
         query = request.query
         manager = query.get("fieldManager") or ""
         explicit = bool(manager)
@@ -383,7 +383,9 @@ class ApiServer:
             errs = status.FieldErrors()
             errs.not_supported("fieldValidation", validation, ["Ignore", "Strict", "Warn"])
             raise status.invalid(status.GroupKind("meta.k8s.io", "CreateOptions"), "", errs)
-        return WriteOptions(manager, bool(dry_run), subresource, _truthy(query.get("force")), explicit, validation)
+        return WriteOptions(
+            manager, bool(dry_run), subresource, _truthy(query.get("force")), explicit, validation, identity=identity
+        )
 
     def _check_patch_options(self, patch_type: str, request: web.Request) -> None:
         errs = status.FieldErrors()
