@@ -250,8 +250,9 @@ class Server:
             try:
                 sock.bind(_endpoint(address, port))
             except zmq.ZMQError as failed:
+                reason = zmq.strerror(failed.errno or 0)
                 print(
-                    f"arkouda_server: error: cannot listen on tcp://{address}:{port}: {zmq.strerror(failed.errno or 0)}",
+                    f"arkouda_server: error: cannot listen on tcp://{address}:{port}: {reason}",
                     file=sys.stderr,
                     flush=True,
                 )
