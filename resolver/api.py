@@ -204,6 +204,7 @@ def _arkouda_connect(endpoint: Endpoint, remaining: float, access_token: str | N
     for key, value in extra.items():
         if key in params and key not in call and key != "connect_url":
             call[key] = value
+    _close_previous_socket()
     try:
         return arkouda.connect(**call)
     except zmq.error.Again:
@@ -211,6 +212,17 @@ def _arkouda_connect(endpoint: Endpoint, remaining: float, access_token: str | N
             f"arkouda_server at {endpoint.url} ({endpoint.source}) did not answer within {handshake} s",
             hint="kubectl logs <server pod>; is a firewall or NetworkPolicy between here and the pod?",
         ) from None
+
+
+def _close_previous_socket() -> None:
+    """The arkouda client keeps one module-level REQ socket and replaces it on every connect() without
+    closing it: a socket wedged by a timeout, or the one of an earlier session, would leak. Close it."""
+    import sys
+
+    client = sys.modules.get("arkouda.client")
+    previous = getattr(client, "socket", None)
+    if previous is not None and hasattr(previous, "closed") and not previous.closed:
+        previous.close(linger=0)
 
 
 def _monotonic() -> float:

@@ -242,6 +242,7 @@ def _connect_like_a_notebook(kubeconfig: Path) -> dict[str, Any]:
         arkouda_k8s.connect(SERVICE, NAMESPACE, timeout=20)
         config: dict[str, Any] = ak.get_config()
         ak.disconnect()
+        ak.client.socket.close(linger=0)  # the 2020.7.7 client never closes its socket
     return config
 
 

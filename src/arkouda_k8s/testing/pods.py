@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from arkouda_k8s.kube import PODS, KubeClient
-from arkouda_k8s.testing.loopback import release_address, take_address
+from arkouda_k8s.testing.loopback import process_tree, release_address, take_address
 
 LOCALE_LABELS = {"app.kubernetes.io/name": "arkouda", "app.kubernetes.io/component": "locale"}
 SERVER_LABELS = {"app.kubernetes.io/name": "arkouda", "app.kubernetes.io/component": "server"}
@@ -61,8 +61,14 @@ class PodProcess:
         return self.process.wait(timeout)
 
     def kill_group(self) -> None:
+        """SIGKILL the pod's processes: the entrypoint, its group and every descendant (sshd runs in a
+        session of its own), as the end of a container would."""
+        tree = process_tree(self.process.pid)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 class LoopbackPods:
@@ -158,11 +164,13 @@ class LoopbackPods:
         self.pods.append(pod)
         return pod
 
-    async def start_locale(self, name: str, *, ready: bool = True, timeout: float = 20) -> PodProcess:
+    async def start_locale(
+        self, name: str, *, ready: bool = True, timeout: float = 20, env: Mapping[str, str] | None = None
+    ) -> PodProcess:
         """A locale pod: its object, its `arkouda-k8s locale` process, Ready once its sshd answers."""
         ip = self.address()
         uid = await self.create_pod(name, LOCALE_LABELS)
-        pod = self.spawn(["locale"], self.environment(name, ip, uid), name, ip, uid)
+        pod = self.spawn(["locale"], self.environment(name, ip, uid, **(env or {})), name, ip, uid)
         await wait_tcp(ip, SSH_PORT, timeout, pod)
         if ready:
             await self.set_running(name, ip)
@@ -181,11 +189,17 @@ class LoopbackPods:
             "EXTERNAL_SERVICE_PORT": str(port),
             "LOCALE_SELECTOR": self.locale_selector,
             "ARKOUDA_SERVER_PATH": standin_path(),
+            # The stand-in listens on 127.0.0.1 and GASNET_MASTERIP; a real arkouda_server listens on every
+            # interface, so the pod IP must be reachable for a single-locale server too.
+            "ARKOUDA_STANDIN_BIND": ip,
             **(env or {}),
         }
         return self.spawn([command], self.environment(name, ip, uid, **more), name, ip, uid)
 
     def stop_all(self, grace: float = 10.0) -> None:
+        """SIGTERM every pod (their entrypoints stop in order), then SIGKILL whatever is left of each one's
+        process tree — snapshot first: once an entrypoint is gone its children cannot be found from it."""
+        trees = {pod.process.pid: process_tree(pod.process.pid) for pod in self.pods if pod.process.poll() is None}
         for pod in self.pods:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pod.process.pid, signal.SIGTERM)
@@ -193,7 +207,10 @@ class LoopbackPods:
         for pod in self.pods:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 pod.process.wait(max(0.1, deadline - time.monotonic()))
-            pod.kill_group()  # whatever the group left behind (GASNet's ssh sessions, sshd children)
+            pod.kill_group()
+            for pid in trees.get(pod.process.pid, {}):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
             if pod.process.poll() is None:
                 pod.process.wait(5)
         for ip in self._addresses:
