@@ -121,6 +121,14 @@ def test_sigterm_ends_every_locale(local_cluster: tuple[StandinProcess, dict[str
     wait_gone(locale_pids(record))
 
 
+def test_locales_die_with_a_killed_server(local_cluster: tuple[StandinProcess, dict[str, Any]]) -> None:
+    # SIGKILL leaves no time to tear anything down: the locales leave when their connection to it closes.
+    server, record = local_cluster
+    server.signal(signal.SIGKILL)
+    assert killed_by(server.wait(), signal.SIGKILL)
+    wait_gone(locale_pids(record))
+
+
 def test_a_dead_locale_stops_the_server(local_cluster: tuple[StandinProcess, dict[str, Any]]) -> None:
     server, record = local_cluster
     os.kill(int(record["locales"][1]["pid"]), signal.SIGKILL)
