@@ -25,11 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arkouda_k8s import logs
 from arkouda_k8s.errors import ArkoudaK8sError, ExitCode
 from arkouda_k8s.kube import ENDPOINT_SLICES, SERVICES, KubeClient, load_api_config
 from arkouda_k8s.settings import Settings, load
@@ -54,7 +56,9 @@ class Timeline:
         print(f"{ms:8.0f} ms  {text:<62} {objects}", flush=True)
 
 
-def run(_settings: Settings, args: argparse.Namespace) -> int:
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.source.get("log_level") == "default":
+        logs.configure("warning", settings.log_format)  # the timeline is the output; logs only when wrong
     if args.locales < 1:
         print("arkouda-k8s demo: error: --locales must be at least 1", file=sys.stderr)
         return ExitCode.USAGE
@@ -238,7 +242,9 @@ def _connect_like_a_notebook(kubeconfig: Path) -> dict[str, Any]:
     import arkouda_k8s
 
     os.environ["KUBECONFIG"] = str(kubeconfig)
-    with contextlib.redirect_stdout(sys.stderr):  # the arkouda client prints its own banner
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():  # the client prints its own banner
+        # The pip-installed 2020.7.7 client calls itself 2020.7.7 and the server says 2020.07.07: same version.
+        warnings.filterwarnings("ignore", message="Version mismatch", category=RuntimeWarning)
         arkouda_k8s.connect(SERVICE, NAMESPACE, timeout=20)
         config: dict[str, Any] = ak.get_config()
         ak.disconnect()

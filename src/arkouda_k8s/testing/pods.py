@@ -130,10 +130,12 @@ class LoopbackPods:
     def environment(self, name: str, ip: str, uid: str, **more: str) -> dict[str, str]:
         home = self.workdir / name
         home.mkdir(mode=0o700, exist_ok=True)
+        (home / "tmp").mkdir(mode=0o700, exist_ok=True)  # TMPDIR: whatever a pod leaves goes with the workdir
         return {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
             "LANG": "C.UTF-8",
+            "TMPDIR": str(home / "tmp"),
             "KUBECONFIG": str(self.kubeconfig),
             "POD_NAMESPACE": self.namespace,
             "POD_NAME": name,
