@@ -29,7 +29,7 @@ from arkouda_k8s import logs
 from arkouda_k8s.testing.kube import kubeconfig
 from arkouda_k8s.testing.kube import rbac as rbac_policy
 from arkouda_k8s.testing.kube import tls as tls_certs
-from arkouda_k8s.testing.kube.api import Api, ListQuery, WriteOptions, now
+from arkouda_k8s.testing.kube.api import Api, ListQuery, WriteOptions
 from arkouda_k8s.testing.kube.auth import Authenticator, TokenUser, new_token, read_token_file
 from arkouda_k8s.testing.kube.endpoints import EndpointsController
 from arkouda_k8s.testing.kube.faults import Faults
@@ -39,6 +39,7 @@ from arkouda_k8s.testing.kube.resources import REGISTRY, ResourceType
 from arkouda_k8s.testing.kube.selectors import parse_fields, parse_labels
 from arkouda_k8s.testing.kube.server import ApiServer, RequestRecord
 from arkouda_k8s.testing.kube.store import JSON, Store
+from arkouda_k8s.testing.kube.timestamps import now
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import Configuration

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from arkouda_k8s.testing.kube import defaults, names, validation
+from arkouda_k8s.testing.kube import defaults, names, validation, validation_config, validation_network, validation_pods
 from arkouda_k8s.testing.kube.resources import ResourceType
 from arkouda_k8s.testing.kube.status import FieldErrors
 from arkouda_k8s.testing.kube.validation import Context
@@ -205,8 +205,8 @@ def _endpoints_default(obj: JSON) -> None:
 
 STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "pods"): Strategy(
-        validation.pod,
-        validation.pod_update,
+        validation_pods.pod,
+        validation_pods.pod_update,
         _pod_default,
         status_subresource=True,
         fields=frozenset(_pod_fields({})),
@@ -214,59 +214,61 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
         extra={"create": _pod_create, "normalize": _pod_normalize},
     ),
     ("", "services"): Strategy(
-        validation.service,
-        validation.service_update,
+        validation_network.service,
+        validation_network.service_update,
         _service_default,
         status_subresource=True,
         extra={"create": _service_create},
     ),
-    ("", "endpoints"): Strategy(validation.endpoints, default=_endpoints_default, allow_create_on_update=True),
+    ("", "endpoints"): Strategy(validation_network.endpoints, default=_endpoints_default, allow_create_on_update=True),
     ("discovery.k8s.io", "endpointslices"): Strategy(
-        validation.endpoint_slice,
+        validation_network.endpoint_slice,
         default=_endpoint_slice_default,
         generation=True,
         extra={"generation_metadata": ("labels",)},
     ),
     ("", "namespaces"): Strategy(
-        validation.namespace,
+        validation_config.namespace,
         default=_namespace_default,
         status_subresource=True,
         fields=frozenset({"status.phase"}),
         field_values=_namespace_fields,
         extra={"create": _namespace_create},
     ),
-    ("", "configmaps"): Strategy(validation.config_map, validation.config_map_update),
+    ("", "configmaps"): Strategy(validation_config.config_map, validation_config.config_map_update),
     ("", "secrets"): Strategy(
-        validation.secret,
-        validation.secret_update,
+        validation_config.secret,
+        validation_config.secret_update,
         _secret_default,
         fields=frozenset({"type"}),
         field_values=_secret_fields,
     ),
-    ("", "serviceaccounts"): Strategy(validation.service_account),
+    ("", "serviceaccounts"): Strategy(validation_config.service_account),
     ("", "events"): Strategy(
         validation.generic(True),
         allow_create_on_update=True,
         fields=frozenset(_event_fields({})),
         field_values=_event_fields,
     ),
-    ("rbac.authorization.k8s.io", "roles"): Strategy(validation.role),
-    ("rbac.authorization.k8s.io", "clusterroles"): Strategy(validation.cluster_role),
-    ("rbac.authorization.k8s.io", "rolebindings"): Strategy(validation.role_binding, validation.binding_update),
+    ("rbac.authorization.k8s.io", "roles"): Strategy(validation_config.role),
+    ("rbac.authorization.k8s.io", "clusterroles"): Strategy(validation_config.cluster_role),
+    ("rbac.authorization.k8s.io", "rolebindings"): Strategy(
+        validation_config.role_binding, validation_config.binding_update
+    ),
     ("rbac.authorization.k8s.io", "clusterrolebindings"): Strategy(
-        validation.cluster_role_binding, validation.binding_update
+        validation_config.cluster_role_binding, validation_config.binding_update
     ),
     ("apps", "deployments"): Strategy(
-        validation.deployment,
-        validation.workload_update,
+        validation_pods.deployment,
+        validation_pods.workload_update,
         _deployment_default,
         generation=True,
         status_subresource=True,
         extra={"create": _deployment_create, "generation_metadata": ("annotations",)},
     ),
     ("apps", "statefulsets"): Strategy(
-        validation.statefulset,
-        validation.statefulset_update,
+        validation_pods.statefulset,
+        validation_pods.statefulset_update,
         _statefulset_default,
         generation=True,
         status_subresource=True,

@@ -235,6 +235,9 @@ class FieldErrors:
     def required(self, path: str, detail: str = "") -> None:
         self.items.append(FieldError("FieldValueRequired", path, None, detail))
 
+    def not_found(self, path: str, value: Any) -> None:
+        self.items.append(FieldError("FieldValueNotFound", path, value))
+
     def invalid(self, path: str, value: Any, detail: str) -> None:
         self.items.append(FieldError("FieldValueInvalid", path, value, detail))
 
