@@ -66,3 +66,15 @@ async def test_finish_pod_termination_removes_a_terminating_pod_now(kube_emulato
     await kube_emulator.delete_pod("default", "p", grace_period_seconds=30)
     assert await kube_emulator.finish_pod_termination("default", "p")
     assert await kube_emulator.list("v1", "Pod", "default") == []
+
+
+async def test_pod_termination_seconds_shortens_the_wait() -> None:
+    async with KubeEmulator(pod_termination_seconds=0.1) as emulator:
+        await emulator.create_pod("default", "p")
+        marked = await emulator.delete_pod("default", "p")
+        assert marked["metadata"]["deletionGracePeriodSeconds"] == 30
+        for _ in range(50):
+            if not await emulator.list("v1", "Pod", "default"):
+                break
+            await asyncio.sleep(0.05)
+        assert await emulator.list("v1", "Pod", "default") == []

@@ -72,6 +72,9 @@ class Api:
         self.registry = registry
         self.context = Context(allow_loopback_endpoints=allow_loopback_endpoints)
         self.rng = rng or random.Random()
+        # The emulated kubelet removes a terminating pod after its grace period, or sooner when this is set
+        # (a real kubelet is done as soon as the containers have stopped).
+        self.pod_termination_seconds: float | None = None
         self.services = ServiceAllocator(self.rng)
         self.pod_deleters: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self.after_delete: list[Callable[[ResourceType, JSON], None]] = []
@@ -467,7 +470,8 @@ class Api:
         old = self.pod_deleters.pop(key, None)
         if old is not None:
             old.cancel()
-        self.pod_deleters[key] = loop.call_later(grace, self.finish_pod_termination, namespace, name)
+        delay = grace if self.pod_termination_seconds is None else min(grace, self.pod_termination_seconds)
+        self.pod_deleters[key] = loop.call_later(delay, self.finish_pod_termination, namespace, name)
 
     def finish_pod_termination(self, namespace: str, name: str) -> bool:
         """The kubelet has stopped the containers: remove a pod whose deletion is pending."""

@@ -67,6 +67,7 @@ class KubeEmulator:
         history_limit: int = 10_000,
         gc_delay: float = 0.1,
         bookmark_interval: float = 60.0,
+        pod_termination_seconds: float | None = None,
     ) -> None:
         self.tls = tls
         self.rbac = rbac
@@ -74,6 +75,7 @@ class KubeEmulator:
         self.port = port
         self.store = Store(history_limit)
         self.api = Api(self.store, allow_loopback_endpoints=allow_loopback_endpoints)
+        self.api.pod_termination_seconds = pod_termination_seconds
         self.authn = Authenticator()
         self.authz = rbac_policy.Authorizer(self.store, rbac)
         self.api.admission.append(rbac_policy.EscalationCheck(self.authz))
