@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ async def list_and_watch(
     label_selector: str | None = None,
     field_selector: str | None = None,
     timeout_seconds: int = 240,
-) -> AsyncIterator[WatchEvent]:
+) -> AsyncGenerator[WatchEvent, None]:
     """Yield the current set of objects after the list and after every change, forever."""
     objects: dict[str, JSON] = {}
     resource_version = ""

@@ -165,11 +165,19 @@ class ApiServer:
         except ApiError as error:
             response = error_response(error, _warnings(attrs))
         except (asyncio.CancelledError, ConnectionError):
+            # The client went away mid-request: a watch it closed is the usual case. It was still made
+            # (and authorized), so it is in the log — as 200 for a watch that was streaming, else 499.
+            streaming = identity is not None and attrs.verb == "watch"
+            self._record(request, attrs, identity, 200 if streaming else 499)
             raise
         except Exception as bug:  # a bug of the emulator: answer like a server that panicked, and say so
             self._log.exception("kube_emulator_internal_error", path=request.path, method=request.method)
             response = error_response(status.internal_error(f"emulator: {type(bug).__name__}: {bug}"))
         code = response.status if code == 0 and response.status != 499 else code
+        self._record(request, attrs, identity, code)
+        return response
+
+    def _record(self, request: web.Request, attrs: Attributes, identity: Identity | None, code: int) -> None:
         self.request_log.append(
             RequestRecord(
                 identity.user if identity else "",
@@ -187,7 +195,6 @@ class ApiServer:
                 request.path_qs,
             )
         )
-        return response
 
     def _impersonate(self, request: web.Request, identity: Identity) -> Identity:
         """Impersonate-User / -Group / -Uid headers (kubectl --as), allowed by the `impersonate` verb."""
