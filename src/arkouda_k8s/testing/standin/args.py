@@ -15,7 +15,7 @@ not know --authenticate, --logLevel, ExternalIntegration or ServerDaemon).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 WHERE = "<command-line arg>"
@@ -47,7 +47,6 @@ class ServerArgs:
     daemon_types: tuple[str, ...] = ("DEFAULT",)
     auto_shutdown: bool = False
     help: bool = False
-    given: dict[str, str] = field(default_factory=dict)  # config var -> the text given, for the record
 
     @property
     def metrics(self) -> bool:
@@ -126,7 +125,6 @@ def _set(result: ServerArgs, var: str, spec: ConfigVar, text: str, position: int
             f'"{text}" is not a valid value for config var {var} of type {spec.chapel_type}', position
         ) from None
     setattr(result, spec.attribute, value)
-    result.given[var] = text
 
 
 def _set_num_locales(result: ServerArgs, text: str, position: int) -> None:
@@ -137,7 +135,6 @@ def _set_num_locales(result: ServerArgs, text: str, position: int) -> None:
     if value < 1:
         raise ChapelArgError("Number of locales must be greater than 0", position)
     result.num_locales = value
-    result.given["numLocales"] = text
 
 
 def parse_args(argv: Sequence[str]) -> ServerArgs:
