@@ -90,6 +90,7 @@ async def supervise(
             code = ExitCode.LOCALE_LOST
         elif why == "server_exit":
             rc = waits["server_exit"].result()
+            rc = 128 - rc if rc < 0 else rc  # killed by a signal: the shell's 128+N, as Kubernetes reports it
             published = registrar is not None and registrar.counters.publishes > 0
             event = "server_exited" if published else "server_failed_to_start"
             log.error(event, returncode=rc, output=server.tail()) if rc else log.info(event, returncode=rc)

@@ -22,6 +22,7 @@ from arkouda_k8s.kube.errors import (
     Invalid,
     NoCredentials,
     NotFound,
+    TlsRefused,
     Unauthorized,
 )
 from arkouda_k8s.kube.resources import ENDPOINT_SLICES, ENDPOINTS, PODS, SERVICES, Resource
@@ -48,6 +49,7 @@ __all__ = [
     "ObjectList",
     "Resource",
     "RetryPolicy",
+    "TlsRefused",
     "Unauthorized",
     "WatchEvent",
     "list_and_watch",

@@ -351,6 +351,18 @@ class KubeClient:
             wait: float | None = None
             try:
                 response = await asyncio.wait_for(invoke(api, timeout), timeout + 1.0)
+            except aiohttp.ClientConnectorCertificateError as untrusted:
+                self.stats.errors_by_code[0] += 1
+                raise errors.TlsRefused(
+                    f"the certificate of the Kubernetes API at {self.config.host} did not verify "
+                    f"({untrusted.certificate_error}); arkouda-k8s always verifies it: give the CA that signed it "
+                    f"(certificate-authority in the kubeconfig, CACERT_FILE, or the service account's ca.crt) and "
+                    f"use a host name the certificate names",
+                    verb=verb,
+                    resource=res.describe(),
+                    namespace=ns,
+                    name=name,
+                ) from None
             except (TimeoutError, aiohttp.ClientError, OSError) as failure:
                 self.stats.errors_by_code[0] += 1
                 self.stats.requests[(verb, res.plural, 0)] += 1

@@ -76,6 +76,12 @@ class ApiUnavailable(ApiError):
     exit_code = ExitCode.API_UNAVAILABLE
 
 
+class TlsRefused(ApiError):
+    """The API server's certificate did not verify (unknown CA, wrong host name): never retried."""
+
+    exit_code = ExitCode.API_UNAVAILABLE
+
+
 class NoCredentials(ArkoudaK8sError):
     """No way to reach the API: not in a cluster, no kubeconfig, no K8S_HOST."""
 

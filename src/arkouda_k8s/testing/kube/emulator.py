@@ -244,6 +244,12 @@ class KubeEmulator:
 
     # --- identities ---
 
+    def client_certificate(self, user: str, groups: Iterable[str] = ()) -> tuple[Path, Path]:
+        """(certificate, key) files of a client certificate for `user` (HTTPS mode): the seed's mTLS user."""
+        if self._tls is None:
+            raise EmulatorError("client certificates need the emulator started with tls=True")
+        return self._tls.client_certificate(self._workdir / "clients", user, tuple(groups))
+
     def add_token(self, token: str, user: str, uid: str | None = None, groups: Iterable[str] = ()) -> None:
         self.authn.add(TokenUser(token, user, uid or "", tuple(groups)))
 

@@ -23,7 +23,7 @@ from aiohttp import web
 from arkouda_k8s import logs
 from arkouda_k8s.testing.kube import discovery, openapi, protobuf, scale, status, tables, watch
 from arkouda_k8s.testing.kube.api import PATCH_TYPES, Api, WriteOptions
-from arkouda_k8s.testing.kube.auth import Authenticator, Identity
+from arkouda_k8s.testing.kube.auth import ANONYMOUS, Authenticator, Identity
 from arkouda_k8s.testing.kube.faults import Faults
 from arkouda_k8s.testing.kube.rbac import Attributes, Authorizer, forbidden_error
 from arkouda_k8s.testing.kube.resources import ResourceType
@@ -154,6 +154,8 @@ class ApiServer:
             identity = self.authn.authenticate(request.headers.get("Authorization"))
             if identity is None:
                 raise status.unauthorized()
+            if identity is ANONYMOUS:
+                identity = _certificate_identity(request) or identity
             identity = self._impersonate(request, identity)
             self._injected(attrs, identity)
             allowed, reason = self.authz.authorize(identity, attrs)
@@ -535,3 +537,17 @@ def _go_json_error(error: Exception) -> str:
 
 def new_audit_id() -> str:
     return str(uuid.uuid4())
+
+
+def _certificate_identity(request: web.Request) -> Identity | None:
+    """The user of a verified client certificate (CN = user, O = groups), as kube-apiserver reads it."""
+    transport = request.transport
+    peer = transport.get_extra_info("peercert") if transport is not None else None
+    if not peer:
+        return None
+    fields = [item for rdn in peer.get("subject", ()) for item in rdn]
+    users = [value for key, value in fields if key == "commonName"]
+    if not users:
+        return None
+    groups = tuple(value for key, value in fields if key == "organizationName")
+    return Identity(users[0], (*groups, "system:authenticated"))
