@@ -47,19 +47,34 @@ async def test_list_then_watch_sees_every_change(kube: tuple[KubeEmulator, KubeC
     await events.aclose()
 
 
-async def test_a_compacted_history_relists(kube: tuple[KubeEmulator, KubeClient]) -> None:
+async def test_a_watch_from_a_compacted_version_is_expired_200_then_error(
+    kube: tuple[KubeEmulator, KubeClient],
+) -> None:
+    from arkouda_k8s.kube import Expired
+    from arkouda_k8s.kube.watch import _watch_once
+
+    emulator, client = kube
+    old = (await client.list(PODS, NS)).resource_version
+    await emulator.create_pod(NS, "a")
+    await emulator.create_pod(NS, "b")
+    emulator.faults.compact()
+    with pytest.raises(Expired):  # HTTP 200, then one ERROR event with code 410 (the real server's way)
+        async for _ in _watch_once(client, PODS, NS, old, 5, None, None):
+            pass
+    watches = [r for r in emulator.request_log if r.resource == "pods" and r.verb == "watch"]
+    assert watches[-1].status == 200
+
+
+async def test_410_relists_and_shows_the_fresh_state(kube: tuple[KubeEmulator, KubeClient]) -> None:
     emulator, client = kube
     events = list_and_watch(client, PODS, NS, timeout_seconds=5)
     assert (await _next(events)).type == "SYNCED"
     await emulator.create_pod(NS, "a")
     assert (await _next(events)).type == "ADDED"
-    emulator.faults.compact()
-    emulator.faults.end_watches()  # the next watch starts from a version the server no longer has
-    await emulator.create_pod(NS, "b")
+    emulator.faults.fail_next(1, verb="watch", resource="pods", status=410)
+    emulator.faults.end_watches()
     again = await _next(events)
-    while again.type != "SYNCED":  # an event may still arrive on the old stream first
-        again = await _next(events)
-    assert set(again.objects) == {"a", "b"}
+    assert (again.type, set(again.objects)) == ("SYNCED", {"a"})
     lists = [r for r in emulator.request_log if r.resource == "pods" and r.verb == "list"]
     assert len(lists) == 2
     await events.aclose()
