@@ -129,7 +129,8 @@ async def aconnect(
     """Resolve, then call the installed arkouda.connect (on a worker thread); returns what it returns."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    endpoint = await aresolve(name, namespace, timeout=timeout, **_resolve_kwargs(kwargs))
+    resolve_kwargs = _resolve_kwargs(kwargs)
+    endpoint = await aresolve(name, namespace, timeout=timeout, **resolve_kwargs)
     try:
         return await asyncio.to_thread(_arkouda_connect, endpoint, deadline - loop.time(), access_token, kwargs)
     except e.HandshakeTimeout:
@@ -137,7 +138,7 @@ async def aconnect(
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise
-        endpoint = await aresolve(name, namespace, timeout=max(remaining, 1.0), **_resolve_kwargs(kwargs))
+        endpoint = await aresolve(name, namespace, timeout=max(remaining, 1.0), **resolve_kwargs)
         return await asyncio.to_thread(_arkouda_connect, endpoint, deadline - loop.time(), access_token, kwargs)
 
 
@@ -208,6 +209,7 @@ def _arkouda_connect(endpoint: Endpoint, remaining: float, access_token: str | N
     try:
         return arkouda.connect(**call)
     except zmq.error.Again:
+        _close_previous_socket()  # wedged for good after a timeout: close it rather than leak it
         raise e.HandshakeTimeout(
             f"arkouda_server at {endpoint.url} ({endpoint.source}) did not answer within {handshake} s",
             hint="kubectl logs <server pod>; is a firewall or NetworkPolicy between here and the pod?",
