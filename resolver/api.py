@@ -27,8 +27,8 @@ from arkouda_k8s.errors import SettingsError
 from arkouda_k8s.kube import ApiError, Forbidden, KubeClient, NoCredentials, load_api_config
 from arkouda_k8s.kube.config import SERVICEACCOUNT_DIR
 from arkouda_k8s.resolver import errors as e
-from arkouda_k8s.resolver import names
-from arkouda_k8s.resolver.lookup import RESOLV_CONF, DnsResolver, Endpoint, system_dns, via_api, via_dns
+from arkouda_k8s.resolver import lookup, names
+from arkouda_k8s.resolver.lookup import RESOLV_CONF, DnsResolver, Endpoint, via_api, via_dns
 from arkouda_k8s.resolver.progress import ProgressLine
 from arkouda_k8s.settings import Settings, load
 
@@ -101,7 +101,7 @@ async def aresolve(
             ns,
             port=target.port,
             domain=target.domain,
-            resolver=dns_resolver or system_dns,
+            resolver=dns_resolver or lookup.system_dns,
             resolv_conf=resolv_conf,
             wait=wait,
             deadline=deadline,
