@@ -228,14 +228,17 @@ class Registrar:
                 ):
                     attempt = 0
                     current = event.objects.get(state.slice_name or "")
+                    # A create retried after a lost answer can leave a second slice of ours (generateName):
+                    # one endpoint per pod, so any other slice this pod owns goes.
+                    repaired = await self.publisher.delete_duplicates(state, event.objects)
                     if (
                         event.type != "SYNCED"
                         and event.object is not None
                         and event.object["metadata"]["name"] != state.slice_name
                         and current is not None
                     ):
-                        continue  # someone else's slice changed; ours is as it was
-                    repaired = await self.publisher.repair_slice(state, current)
+                        continue  # another slice changed; ours is as it was
+                    repaired += await self.publisher.repair_slice(state, current)
                     if repaired:
                         self.counters.repairs += 1
                         self.log.info("repaired", what=repaired, elapsed_ms=self.elapsed_ms())

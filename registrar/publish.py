@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,6 +196,15 @@ class Publisher:
             await self._write_endpoints(state.spec, ready=state.ready)
             return ["endpoints"]
         return []
+
+    async def delete_duplicates(self, state: Published, slices: Mapping[str, JSON]) -> list[str]:
+        """Delete the slices this pod owns besides the one it publishes through."""
+        removed = []
+        for name, item in slices.items():
+            duplicate = state.slice_name and name != state.slice_name and o.slice_owner_uid(item) == self.pod.uid
+            if duplicate and await self.kube.delete(ENDPOINT_SLICES, name, uid=item["metadata"].get("uid")):
+                removed.append(f"endpointslice:{name}:duplicate")
+        return removed
 
     async def repair_slice(self, state: Published, current: JSON | None = None) -> list[str]:
         desired = o.endpoint_slice(state.spec, self.pod, ready=state.ready)
