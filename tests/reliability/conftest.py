@@ -1,0 +1,116 @@
+"""The reliability suite's bookkeeping: every log line of every component is captured and scanned for the
+secrets the suite created, and the counts are printed at the end of the session.
+
+In-process components log through structlog, configured here at debug level into a sink that keeps
+every line (and passes it on to stderr, where pytest shows it for a failed test). Subprocesses write
+their output to files the tests register (kit.remember_log); after each test both are scanned for every
+token, key and password in kit.SECRETS and for things shaped like one. A line that holds one fails the
+test that produced it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from arkouda_k8s import logs
+
+from .kit import LOG_FILES, SECRETS, STATS
+
+# Shapes of a secret that got out, whoever's it is: a bearer header, a JWT, a PEM private key, a token query.
+_SHAPES = [
+    re.compile(r"Bearer\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"[?&](?:access_)?token=(?!\[REDACTED\])[^&\s\"']{6,}"),
+]
+
+
+class LogSink(io.TextIOBase):
+    """Keeps every line written, and passes it on to the stderr of the moment (pytest's capture)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        self.lines.extend(complete)
+        sys.stderr.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+SINK = LogSink()
+
+
+def leaks_in(lines: list[str], where: str) -> list[str]:
+    """Lines that hold a known secret or something shaped like one: `where: <the line, cut>`."""
+    known = sorted(SECRETS, key=len, reverse=True)
+    found = []
+    for number, line in enumerate(lines, start=1):
+        hit = next((s for s in known if s in line), None)
+        shape = None if hit else next((p for p in _SHAPES if p.search(line)), None)
+        if hit or shape:
+            what = "a secret the suite created" if hit else f"something shaped like a secret ({shape.pattern[:30]}…)"  # type: ignore[union-attr]
+            found.append(f"{where}:{number}: {what}: {line[:160]!r}")
+    return found
+
+
+def scan_files(paths: list[Path]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        STATS.log_lines += len(lines)
+        found += leaks_in(lines, str(path))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_logs() -> Iterator[None]:
+    logs.configure("debug", "json", stream=SINK)
+    yield
+    logs.configure("info", "json")
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_any_log(_capture_logs: None) -> Iterator[None]:
+    logs.configure("debug", "json", stream=SINK)  # a test may have reconfigured logging
+    first_line, first_file = len(SINK.lines), len(LOG_FILES)
+    STATS.cases += 1
+    yield
+    lines = SINK.lines[first_line:]
+    STATS.log_lines += len(lines)
+    found = leaks_in(lines, "in-process log") + scan_files(LOG_FILES[first_file:])
+    if found:
+        STATS.leaks += len(found)
+        pytest.fail("secrets in log lines:\n" + "\n".join(found[:20]), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not STATS.cases and not STATS.objects_checked:
+        return  # no reliability test ran in this session
+    write = terminalreporter.write_line
+    terminalreporter.section("reliability")
+    write(f"cases run            {STATS.cases}")
+    write(f"faults injected      {STATS.faults}")
+    write(f"objects checked      {STATS.objects_checked}")
+    write(f"leaks found          {STATS.leaks}")
+    write(f"log lines scanned    {STATS.log_lines}  (for {len(SECRETS)} secrets the suite created)")
+    write(f"processes inspected  {STATS.processes}  (/proc cmdline + environ)")
+    for finding in STATS.findings:
+        write(f"finding: {finding}")

@@ -1,0 +1,704 @@
+"""The reliability bed: a cluster per case, fault injection that says whether it hit, and an audit of
+every object in the namespace.
+
+    async with open_cluster(tmp_path) as cluster:            # HTTPS, RBAC, the server's service account
+        registrar = await cluster.registrar(FakeProbe())
+        cluster.faults.http(503, 2, verb="create", resource="endpointslices")
+        ...
+        assert await cluster.audit(published=True) == []       # 0 orphaned or wrong objects
+        cluster.faults.assert_all_hit()                         # the case really met its fault
+
+The server pod's identity is a service-account token kept the way a kubelet keeps a projected token
+(a `..data` symlink swapped atomically), so a rotation rewrites the file exactly as it happens in a
+pod. Every token, key and password a test creates is remembered (`remember_secret`) for the log scan
+done by conftest.py; STATS collects the counts printed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arkouda_k8s.kube import ApiConfig, KubeClient, RetryPolicy
+from arkouda_k8s.registrar import objects as o
+from arkouda_k8s.registrar.daemon import Registrar
+from arkouda_k8s.registrar.health import ServerNotAnswering
+from arkouda_k8s.registrar.objects import PodIdentity
+from arkouda_k8s.settings import KUBE_API, PUBLISH, Settings, load
+from arkouda_k8s.testing.kube import KubeEmulator
+
+JSON = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
+NS = "arkouda"
+POD = "arkouda-server-0"
+POD_IP = "192.0.2.10"  # TEST-NET-1: data in the API only, nothing ever dials it
+SA = "arkouda-server"
+SA_USER = f"system:serviceaccount:{NS}:{SA}"
+READER = "notebook"
+READER_USER = f"system:serviceaccount:{NS}:{READER}"
+SERVICE = "arkouda"
+PORT = 5555
+LOCALE_LABELS = {"app.kubernetes.io/name": "arkouda", "app.kubernetes.io/component": "locale"}
+LOCALE_SELECTOR = "app.kubernetes.io/component=locale"
+SLICES = ("discovery.k8s.io", "endpointslices")
+SERVICES = ("", "services")
+ENDPOINTS = ("", "endpoints")
+# Fast enough that a case takes a second, slow enough that an API blip is not a failure.
+FAST_RETRY = RetryPolicy(base=0.02, cap=0.3, budget=20.0, request_timeout=3.0)
+READS = ("get", "list", "watch")
+
+
+# --- what the suite counts ---------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    cases: int = 0
+    faults: int = 0
+    objects_checked: int = 0
+    leaks: int = 0
+    log_lines: int = 0
+    processes: int = 0
+    findings: list[str] = field(default_factory=list)
+
+
+STATS = Stats()
+SECRETS: set[str] = set()
+LOG_FILES: list[Path] = []  # subprocess outputs to scan for secrets (conftest.py scans them after each test)
+
+
+def remember_secret(value: str | bytes | None) -> None:
+    """A token, key or password this suite created: it must never show up in a log, a command line or an
+    environment of a launched process."""
+    if not value:
+        return
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    text = text.strip()
+    if len(text) >= 8:
+        SECRETS.add(text)
+    if "PRIVATE KEY-----" in text:  # each base64 line of a key is a secret of its own
+        for line in text.splitlines():
+            if len(line) >= 20 and "-----" not in line:
+                SECRETS.add(line.strip())
+
+
+def remember_log(path: Path) -> Path:
+    LOG_FILES.append(path)
+    return path
+
+
+# --- the chart's Role, referenced, not restated -----------------------------------------------------------
+
+
+def chart_rbac_module() -> Any:
+    """tests/charts/test_chart_rbac.py: its MULTI_RULES / SINGLE_RULES / ENDPOINTS say what the chart grants."""
+    charts = str(ROOT / "tests" / "charts")
+    if charts not in sys.path:
+        sys.path.insert(0, charts)
+    return importlib.import_module("test_chart_rbac")
+
+
+# A registrar that makes its own Service (no Helm Service to adopt) also needs these two; the charts
+# let Helm make the Service, so their Role does not grant them (test_chart_emulator checks that).
+OWN_SERVICE_RULES = {("", "services", "create"), ("", "services", "delete")}
+
+
+def role_triples() -> set[tuple[str, str, str]]:
+    rbac = chart_rbac_module()
+    return set(rbac.MULTI_RULES) | set(rbac.ENDPOINTS) | OWN_SERVICE_RULES
+
+
+def role_rules(triples: set[tuple[str, str, str]]) -> list[JSON]:
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for group, resource, verb in sorted(triples):
+        grouped.setdefault((group, resource), []).append(verb)
+    return [{"apiGroups": [g], "resources": [r], "verbs": verbs} for (g, r), verbs in grouped.items()]
+
+
+READER_RULES = [
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+]
+
+
+# --- a projected service-account token, kept as a kubelet keeps it ----------------------------------------
+
+
+def kubelet_write_token(directory: Path, token: str) -> Path:
+    """Write `token` the way kubelet's AtomicWriter updates a projected volume: the data goes into a new
+    timestamped directory, `..data` is swapped to it with one rename, and `token` links through `..data`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = directory / f"..{time.strftime('%Y_%m_%d_%H_%M_%S')}.{secrets.token_hex(4)}"
+    stamp.mkdir(mode=0o755)
+    (stamp / "token").write_text(token)
+    (stamp / "token").chmod(0o644)
+    swap = directory / "..data_tmp"
+    with contextlib.suppress(FileNotFoundError):
+        swap.unlink()
+    os.symlink(stamp.name, swap)
+    previous = os.readlink(directory / "..data") if (directory / "..data").is_symlink() else None
+    os.replace(swap, directory / "..data")
+    link = directory / "token"
+    if not link.is_symlink():
+        os.symlink("..data/token", link)
+    if previous:
+        for old in (directory / previous).iterdir():
+            old.unlink()
+        (directory / previous).rmdir()
+    remember_secret(token)
+    return link
+
+
+# --- fault injection that knows whether it hit ------------------------------------------------------------
+
+
+def _matches(attrs: Any, verb: str | None, resource: str | None) -> bool:
+    if verb is not None and attrs.verb != verb:
+        return False
+    if resource is None:
+        return True
+    combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    return resource in (attrs.resource, combined)
+
+
+class Injector:
+    """The emulator's faults, plus three of our own (a token rotated while a request is on its way, a
+    response lost after the write was committed, a watch closed once one is open), all counted."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.emulator = cluster.emulator
+        self.armed = 0  # our own faults armed
+        self.fired = 0  # our own faults that went off
+        self._pending: list[str] = []
+
+    # the emulator's own
+    def http(
+        self,
+        status: int,
+        n: int = 1,
+        *,
+        verb: str | None = None,
+        resource: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        self.emulator.faults.fail_next(n, verb=verb, resource=resource, status=status, retry_after=retry_after)
+
+    def reset(self, n: int = 1, *, verb: str | None = None, resource: str | None = None) -> None:
+        self.emulator.faults.reset_connection(n, verb=verb, resource=resource)
+
+    def latency(self, seconds: float, *, verb: str | None = None, resource: str | None = None) -> None:
+        self.emulator.faults.add_latency(seconds, verb=verb, resource=resource)
+        self.fired += 1
+
+    def partition(self, seconds: float) -> None:
+        self.emulator.faults.partition(seconds)
+        self.fired += 1
+
+    def clear(self) -> None:
+        self.emulator.faults.clear()
+
+    async def close_watches(self, *, timeout: float = 10.0) -> int:
+        """End every open watch, waiting until there is one to end (a fault that hits nothing proves nothing)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            closed = self.emulator.faults.end_watches()
+            if closed:
+                self.fired += 1
+                return closed
+            if loop.time() > deadline:
+                pytest.fail("no watch was open to close: the fault would have hit nothing")
+            await asyncio.sleep(0.02)
+
+    async def expire_watches(self) -> None:
+        """The 200-then-ERROR-410 form: history compacted past what the watchers have seen, then their watches
+        end; each re-watch from its last resourceVersion gets HTTP 200 and one ERROR event with code 410.
+
+        A watch is closed first (waiting for one to be open), so the compaction surely comes after the
+        watcher's last list; the watch it opens again is the one the second close sends into the 410."""
+        await self.close_watches()
+        await self.emulator.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"tick-{secrets.token_hex(3)}", "namespace": "default"},
+            }
+        )
+        self.emulator.faults.compact()
+        await self.close_watches()
+
+    def rotate_when(self, *, verb: str, resource: str, reader: bool = False) -> None:
+        """Rotate the server's token (the old one answers 401 at once) as the next matching request arrives:
+        that very request carries the old token, gets 401, and the client must re-read the file."""
+        faults = self.emulator.faults
+        original = faults.latency_for
+        self.armed += 1
+        self._pending.append(f"rotate on {verb} {resource}")
+        label = self._pending[-1]
+
+        def latency_for(attrs: Any) -> float:
+            if label in self._pending and _matches(attrs, verb, resource):
+                self._pending.remove(label)
+                self.cluster.rotate(reader=reader)  # counted as a rotation
+            return float(original(attrs))
+
+        faults.latency_for = latency_for  # type: ignore[method-assign]
+
+    def lose_response(self, *, verb: str, resource: str, hold: float) -> None:
+        """Commit the next matching write, then hold its answer for `hold` seconds: the client times out and
+        tries again although the first attempt succeeded (a connection lost after the commit)."""
+        server = self.emulator.server
+        original = server._dispatch
+        self.armed += 1
+        label = f"lose response of {verb} {resource}"
+        self._pending.append(label)
+
+        async def dispatch(request: Any, attrs: Any, identity: Any) -> Any:
+            response = await original(request, attrs, identity)
+            if label in self._pending and _matches(attrs, verb, resource):
+                self._pending.remove(label)
+                self.fired += 1
+                await asyncio.sleep(hold)
+            return response
+
+        server._dispatch = dispatch  # type: ignore[method-assign]
+
+    # did every fault hit?
+    def unhit(self) -> list[str]:
+        faults = self.emulator.faults
+        left = [
+            f"{f.status} x{f.remaining} on {f.match.verb} {f.match.resource}" for f in faults.failures if f.remaining
+        ]
+        left += [f"reset x{r.remaining} on {r.match.verb} {r.match.resource}" for r in faults.resets if r.remaining]
+        return left + list(self._pending)
+
+    def assert_all_hit(self) -> None:
+        left = self.unhit()
+        assert not left, f"faults armed but never met (the case proved nothing): {left}"
+
+    def total(self) -> int:
+        return int(self.emulator.faults.injected) + self.fired
+
+
+# --- the cluster ------------------------------------------------------------------------------------------
+
+
+class FakeProbe:
+    """arkouda_server's answers, as a switch: `answering = False` makes every probe fail."""
+
+    def __init__(self, answering: bool = True) -> None:
+        self.event = asyncio.Event()
+        if answering:
+            self.event.set()
+        self.checks = 0
+
+    @property
+    def answering(self) -> bool:
+        return self.event.is_set()
+
+    @answering.setter
+    def answering(self, value: bool) -> None:
+        if value:
+            self.event.set()
+        else:
+            self.event.clear()
+
+    async def first_answer(self) -> None:
+        await self.event.wait()
+
+    async def check(self) -> float:
+        self.checks += 1
+        if not self.answering:
+            raise ServerNotAnswering("fake server: not answering")
+        return 0.001
+
+
+@dataclass
+class Cluster:
+    emulator: KubeEmulator
+    tmp: Path
+    pod: PodIdentity
+    token_dir: Path
+    reader_token_dir: Path
+    helm_service: bool
+    allowed: set[tuple[tuple[str, str], str]] = field(default_factory=set)
+    clients: list[KubeClient] = field(default_factory=list)
+    faults: Injector = field(init=False)
+    rotations: int = 0
+
+    def __post_init__(self) -> None:
+        self.faults = Injector(self)
+
+    @property
+    def token_file(self) -> Path:
+        return self.token_dir / "token"
+
+    @property
+    def reader_token_file(self) -> Path:
+        return self.reader_token_dir / "token"
+
+    def config(self, token_file: Path | None = None) -> ApiConfig:
+        token_file = token_file or self.token_file
+        return ApiConfig(
+            host=self.emulator.url,
+            namespace=NS,
+            source="test service account",
+            ca_file=self.emulator.ca_file,
+            token=token_file.read_text().strip(),
+            token_file=token_file,
+        )
+
+    async def client(self, *, retry: RetryPolicy = FAST_RETRY, token_file: Path | None = None) -> KubeClient:
+        kube = KubeClient(self.config(token_file), component="test", retry=retry)
+        await kube.__aenter__()
+        self.clients.append(kube)
+        return kube
+
+    def settings(self, **env: str) -> Settings:
+        base = {
+            "EXTERNAL_SERVICE_NAME": SERVICE,
+            "EXTERNAL_SERVICE_TARGET_PORT": str(PORT),
+            "PROBE_PERIOD": "0.05",
+            "PROBE_FAILURES": "2",
+            "RECONCILE_PERIOD": "1",
+            "SHUTDOWN_TIMEOUT": "5",
+        }
+        return load([*PUBLISH, *KUBE_API, "namespace"], None, {**base, **env})
+
+    def reader_settings(self) -> Settings:
+        """The resolver's credentials: K8S_HOST with a token file that rotates, and the CA."""
+        return load(
+            KUBE_API,
+            None,
+            {
+                "K8S_HOST": self.emulator.url,
+                "TOKEN_FILE": str(self.reader_token_file),
+                "CACERT_FILE": str(self.emulator.ca_file),
+            },
+        )
+
+    async def registrar(
+        self, probe: Any = None, *, retry: RetryPolicy = FAST_RETRY, pod: PodIdentity | None = None, **env: str
+    ) -> Registrar:
+        kube = await self.client(retry=retry)
+        return Registrar(self.settings(**env), kube, pod or self.pod, probe=probe if probe is not None else FakeProbe())
+
+    def rotate(self, *, reader: bool = False) -> str:
+        """A new token for the identity; the old one answers 401 from now on; the file is rewritten by kubelet."""
+        directory = self.reader_token_dir if reader else self.token_dir
+        new = self.emulator.rotate_token((directory / "token").read_text().strip())
+        kubelet_write_token(directory, new)
+        self.rotations += 1
+        return new
+
+    def rotate_both(self) -> None:
+        self.rotate()
+        self.rotate(reader=True)
+
+    def allow(self, store: tuple[str, str], name: str) -> None:
+        """An object the test itself made: part of the expected state, not an orphan."""
+        self.allowed.add((store, name))
+
+    # --- helpers the cases use ---
+
+    async def slices(self) -> list[JSON]:
+        return await self.emulator.list("discovery.k8s.io/v1", "EndpointSlice", NS)
+
+    async def our_slices(self) -> list[JSON]:
+        return [s for s in await self.slices() if o.slice_owner_uid(s) == self.pod.uid]
+
+    async def edit_slice_badly(self) -> str:
+        """Someone else edits our slice into a wrong shape (a foreign address, a wrong port, a label gone)."""
+        (ours,) = await self.our_slices()
+        ours["endpoints"] = [{"addresses": ["192.0.2.99"], "conditions": {"ready": True}}]
+        ours["ports"] = [{"name": "arkouda", "port": 1, "protocol": "TCP"}]
+        await self.emulator.update(ours)
+        return str(ours["metadata"]["name"])
+
+    async def slice_is(self, *, ready: bool) -> bool:
+        found = await self.our_slices()
+        return len(found) == 1 and not _slice_problems(found[0], self.pod, ready)
+
+    async def create_locale_pods(self, count: int, *, ready: bool = False) -> list[str]:
+        names = [f"arkouda-locale-{i}" for i in range(count)]
+        for i, name in enumerate(names):
+            await self.emulator.create_pod(NS, name, labels=LOCALE_LABELS)
+            self.allow(("", "pods"), name)
+            if ready:
+                await self.emulator.set_pod_ready(NS, name, ip=f"192.0.2.{40 + i}")
+        return names
+
+    async def publish_directly(self, *, ready: bool = True) -> None:
+        """What a registrar would have written, written by the test (admin, no HTTP): the resolver's target."""
+        spec = o.ServiceSpec(SERVICE, (o.Port("arkouda", PORT, PORT),))
+        if not self.helm_service:
+            await self.emulator.create(
+                {**o.service(spec, self.pod), "metadata": {**o.service(spec, self.pod)["metadata"], "namespace": NS}}
+            )
+            self.allow(SERVICES, SERVICE)
+        es = o.endpoint_slice(spec, self.pod, ready=ready)
+        es["metadata"]["name"] = f"{SERVICE}-test1"
+        await self.emulator.create(es)
+        self.allow(SLICES, f"{SERVICE}-test1")
+
+    def writes_by(self, user: str) -> list[str]:
+        return [
+            f"{r.verb} {r.resource} {r.name}".strip()
+            for r in self.emulator.request_log
+            if r.user == user and r.resource and r.verb not in READS
+        ]
+
+    def requests(self, user: str, verb: str, resource: str) -> int:
+        return sum(1 for r in self.emulator.request_log if r.user == user and r.verb == verb and r.resource == resource)
+
+    # --- the audit ---
+
+    async def audit(self, *, published: bool, ready: bool = True, endpoints: bool = False) -> list[str]:
+        """Every object in the namespace, checked against what should be there: the problems (empty = right)."""
+        problems: list[str] = []
+        slices: list[JSON] = []
+        services: dict[str, JSON] = {}
+        legacy: dict[str, JSON] = {}
+        checked = 0
+        for store, (namespace, name), obj in list(self.emulator.store.all_objects()):
+            if namespace != NS:
+                continue
+            checked += 1
+            if store == SLICES:
+                slices.append(obj)
+            elif store == SERVICES:
+                services[name] = obj
+            elif store == ENDPOINTS:
+                legacy[name] = obj
+            elif (store, name) not in self.allowed and not _bed_object(store, name):
+                problems.append(f"foreign object {store[1]}/{name}")
+        STATS.objects_checked += checked
+        ours = [s for s in slices if (s["metadata"].get("labels") or {}).get(o.SERVICE_NAME_LABEL) == SERVICE]
+        for item in slices:
+            if item not in ours and (SLICES, item["metadata"]["name"]) not in self.allowed:
+                problems.append(f"foreign EndpointSlice {item['metadata']['name']}")
+        test_made = [s for s in ours if (SLICES, s["metadata"]["name"]) in self.allowed]
+        ours = [s for s in ours if s not in test_made]
+        if published:
+            if len(ours) != 1:
+                problems.append(
+                    f"{len(ours)} EndpointSlices published for {SERVICE} (want exactly 1): "
+                    f"{[s['metadata']['name'] for s in ours]}"
+                )
+            for item in ours:
+                problems += [
+                    f"EndpointSlice {item['metadata']['name']}: {p}" for p in _slice_problems(item, self.pod, ready)
+                ]
+        elif ours:
+            problems.append(f"EndpointSlices left after withdrawal: {[s['metadata']['name'] for s in ours]}")
+        service = services.pop(SERVICE, None)
+        if (SERVICES, SERVICE) in self.allowed or self.helm_service:
+            if service is None:
+                problems.append(f"Service {SERVICE} (made by the test or Helm) was deleted")
+            else:
+                problems += [f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, owner=published)]
+                if self.helm_service and (service["metadata"].get("labels") or {}).get(o.MANAGED_BY) != "Helm":
+                    problems.append("Helm's Service lost its managed-by: Helm label")
+        elif published:
+            if service is None:
+                problems.append(f"no Service {SERVICE} while published")
+            else:
+                problems += [f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, owner=True)]
+        elif service is not None:
+            problems.append(f"Service {SERVICE} made by the registrar left after withdrawal")
+        for name in services:
+            if (SERVICES, name) not in self.allowed:
+                problems.append(f"foreign Service {name}")
+        endpoint = legacy.pop(SERVICE, None)
+        if endpoints and published:
+            if endpoint is None:
+                problems.append("no Endpoints while published with --endpoints-api=both")
+            else:
+                problems += [f"Endpoints: {p}" for p in _endpoints_problems(endpoint, self.pod, ready)]
+        elif endpoint is not None:
+            problems.append(f"Endpoints {SERVICE} left (published={published}, endpoints api={endpoints})")
+        for name in legacy:
+            problems.append(f"foreign Endpoints {name}")
+        if problems:
+            STATS.leaks += len(problems)
+        return problems
+
+    async def assert_clean(
+        self, *, published: bool, ready: bool = True, endpoints: bool = False, what: str = ""
+    ) -> None:
+        problems = await self.audit(published=published, ready=ready, endpoints=endpoints)
+        assert not problems, f"{what}: wrong or orphaned objects in namespace {NS}:\n  " + "\n  ".join(problems)
+
+
+def _bed_object(store: tuple[str, str], name: str) -> bool:
+    """What the bed and the emulator's controllers put in every namespace."""
+    return (store, name) in {
+        (("", "serviceaccounts"), "default"),
+        (("", "serviceaccounts"), SA),
+        (("", "serviceaccounts"), READER),
+        (("", "configmaps"), "kube-root-ca.crt"),
+        (("rbac.authorization.k8s.io", "roles"), "server"),
+        (("rbac.authorization.k8s.io", "rolebindings"), "server"),
+        (("rbac.authorization.k8s.io", "roles"), "reader"),
+        (("rbac.authorization.k8s.io", "rolebindings"), "reader"),
+        (("", "pods"), POD),
+    }
+
+
+def _slice_problems(item: JSON, pod: PodIdentity, ready: bool) -> list[str]:
+    problems = []
+    meta = item.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    if labels.get(o.SLICE_MANAGED_BY) != o.US:
+        problems.append(f"label {o.SLICE_MANAGED_BY}={labels.get(o.SLICE_MANAGED_BY)!r}")
+    refs = meta.get("ownerReferences") or []
+    if [(r.get("kind"), r.get("name"), r.get("uid")) for r in refs] != [("Pod", pod.name, pod.uid)]:
+        problems.append(f"ownerReferences {refs} (want the server pod {pod.name})")
+    if item.get("addressType") != "IPv4":
+        problems.append(f"addressType {item.get('addressType')}")
+    ports = [(p.get("name"), p.get("port"), p.get("protocol", "TCP")) for p in item.get("ports") or []]
+    if ports != [("arkouda", PORT, "TCP")]:
+        problems.append(f"ports {ports}")
+    endpoints = item.get("endpoints") or []
+    if len(endpoints) != 1:
+        return [*problems, f"{len(endpoints)} endpoints (want 1)"]
+    (endpoint,) = endpoints
+    if endpoint.get("addresses") != [pod.ip]:
+        problems.append(f"addresses {endpoint.get('addresses')} (want [{pod.ip}])")
+    want = {"ready": ready, "serving": ready, "terminating": False}
+    if endpoint.get("conditions") != want:
+        problems.append(f"conditions {endpoint.get('conditions')} (want {want})")
+    target = endpoint.get("targetRef") or {}
+    if (target.get("kind"), target.get("name"), target.get("uid")) != ("Pod", pod.name, pod.uid):
+        problems.append(f"targetRef {target}")
+    return problems
+
+
+def _service_problems(service: JSON, pod: PodIdentity, *, owner: bool) -> list[str]:
+    problems = []
+    spec = service.get("spec") or {}
+    if spec.get("selector"):
+        problems.append(f"has a selector {spec['selector']}")
+    ports = sorted(
+        (p.get("name"), p.get("port"), p.get("targetPort"), p.get("protocol", "TCP")) for p in spec.get("ports") or []
+    )
+    if ports != [("arkouda", PORT, PORT, "TCP")]:
+        problems.append(f"ports {ports}")
+    annotations = (service.get("metadata") or {}).get("annotations") or {}
+    if owner and (annotations.get(o.OWNER_POD), annotations.get(o.OWNER_UID)) != (pod.name, pod.uid):
+        problems.append(f"owner annotations {annotations.get(o.OWNER_POD)}/{annotations.get(o.OWNER_UID)}")
+    return problems
+
+
+def _endpoints_problems(endpoint: JSON, pod: PodIdentity, ready: bool) -> list[str]:
+    problems = []
+    labels = (endpoint.get("metadata") or {}).get("labels") or {}
+    if labels.get(o.SKIP_MIRROR) != "true":
+        problems.append("no skip-mirror label")
+    subsets = endpoint.get("subsets") or []
+    key = "addresses" if ready else "notReadyAddresses"
+    ips = [a.get("ip") for s in subsets for a in s.get(key) or []]
+    if ips != [pod.ip]:
+        problems.append(f"{key} {ips} (want [{pod.ip}])")
+    return problems
+
+
+async def _create(emulator: KubeEmulator, kind: str, name: str, api_version: str = "v1", **body: Any) -> JSON:
+    return await emulator.create(
+        {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NS}, **body}
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_cluster(
+    tmp: Path, *, gc_delay: float = 0.1, helm_service: bool = False, rules: list[JSON] | None = None
+) -> AsyncIterator[Cluster]:
+    """An emulator (HTTPS, RBAC) with namespace `arkouda`, the server pod Running, its service account bound
+    to the Role (the chart's, plus the Service create/delete of a registrar that makes its own Service),
+    and a reader service account for the resolver."""
+    emulator = KubeEmulator(tls=True, rbac=True, gc_delay=gc_delay)
+    await emulator.start()
+    remember_secret(emulator.admin_token)
+    cluster: Cluster | None = None
+    try:
+        await emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+        rbac = "rbac.authorization.k8s.io/v1"
+        for account, role_name, role_rules_ in (
+            (SA, "server", rules if rules is not None else role_rules(role_triples())),
+            (READER, "reader", READER_RULES),
+        ):
+            await _create(emulator, "ServiceAccount", account)
+            await _create(emulator, "Role", role_name, rbac, rules=role_rules_)
+            await _create(
+                emulator,
+                "RoleBinding",
+                role_name,
+                rbac,
+                roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+                subjects=[{"kind": "ServiceAccount", "name": account, "namespace": NS}],
+            )
+        created = await emulator.create_pod(NS, POD, labels={"app.kubernetes.io/component": "server"})
+        await emulator.set_pod_ready(NS, POD, ip=POD_IP)
+        token_dir = kubelet_write_token(tmp / "serviceaccount", emulator.service_account_token(NS, SA)).parent
+        reader_dir = kubelet_write_token(tmp / "reader", emulator.service_account_token(NS, READER)).parent
+        pod = PodIdentity(name=POD, uid=created["metadata"]["uid"], ip=POD_IP, namespace=NS, instance="rel")
+        cluster = Cluster(emulator, tmp, pod, token_dir, reader_dir, helm_service)
+        if helm_service:
+            await emulator.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {
+                        "name": SERVICE,
+                        "namespace": NS,
+                        "labels": {o.MANAGED_BY: "Helm", o.INSTANCE: "rel"},
+                    },
+                    "spec": {"ports": [{"name": "arkouda", "port": PORT, "targetPort": PORT, "protocol": "TCP"}]},
+                }
+            )
+        yield cluster
+    finally:
+        if cluster is not None:
+            STATS.faults += cluster.faults.total() + cluster.rotations
+            for kube in cluster.clients:
+                with contextlib.suppress(Exception):
+                    await kube.close()
+        await emulator.stop()
+
+
+async def settle(condition: Callable[[], Awaitable[Any]], *, timeout: float = 10.0) -> bool:
+    """Wait up to `timeout` for a condition, without failing: the audit that follows says what is wrong."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def eventually(
+    condition: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, what: str = "the condition"
+) -> Any:
+    """Poll an async condition until it holds (tests only; a deadline bounds the wait, nothing is timed)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.02)
