@@ -113,29 +113,29 @@ async def run_all(args: argparse.Namespace, cluster: Cluster, workdir: Path) -> 
             results.update(await step("import time", lambda: footprint.imports(session)))
         if "seed" in chosen:
             results["seed"] = await step("seed: registration", lambda: seed.registration(session))
-        # The idle window is a wait: the seed's slow polls run during it (another namespace, another Service).
-        waits: list[Awaitable[dict[str, Any]]] = []
+        # The idle window is a wait: the seed's slow polls run during it (another namespace, another Service,
+        # another identity; the idle registrar's figures are its own requests and its own memory).
+        waits: list[tuple[dict[str, Any], Awaitable[dict[str, Any]]]] = []
         if "footprint" in chosen:
-            waits.append(step("footprint: idle registrar", lambda: footprint.idle(session)))
+            waits.append((results, step("footprint: idle registrar", lambda: footprint.idle(session))))
         if "seed" in chosen:
-            waits.append(step("seed: discovery", lambda: seed.discovery(session)))
-        for found in await asyncio.gather(*waits):
-            if "discovery" in found and "idle_rss_mb" not in found:
-                results["seed"].update(found)
-            else:
-                results.update(found)
+            waits.append((results["seed"], step("seed: discovery", lambda: seed.discovery(session))))
+        for (into, _), found in zip(waits, await asyncio.gather(*(w for _, w in waits)), strict=True):
+            into.update(found)
     finally:
         await session.close()
     return results
 
 
-def machine(args: argparse.Namespace, cluster: Cluster, seconds: float) -> dict[str, Any]:
+def machine(args: argparse.Namespace, cluster: Cluster, seconds: float, load_at_start: float) -> dict[str, Any]:
+    """Where the figures come from: other work on the machine (load average) moves them."""
     return {
         "nproc": len(os.sched_getaffinity(0)),
         "python": platform.python_version(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "api": cluster.description,
+        "load_average_at_start": load_at_start,
         "runs": args.runs,
         "smoke": args.smoke,
         "duration_s": round(seconds, 1),
@@ -146,6 +146,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="arkouda-k8s-bench-"))
     cluster: Cluster = ExternalCluster(workdir, args.kubeconfig) if args.kubeconfig else EmulatorCluster(workdir)
     started = time.monotonic()
+    load_at_start = round(os.getloadavg()[0], 2)
     ok = False
     try:
         await cluster.start()
@@ -158,7 +159,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             progress(f"logs of the failed run kept in {workdir}")
-    results["machine"] = machine(args, cluster, time.monotonic() - started)
+    results["machine"] = machine(args, cluster, time.monotonic() - started, load_at_start)
     return {key: results[key] for key in KEYS if key in results}
 
 

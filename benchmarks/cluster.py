@@ -7,7 +7,7 @@ Both offer what the benchmarks need from a cluster:
 - the kubelet's side: `create_pods`, `set_ready` (all at once, or spread over some seconds; returns
   the time.monotonic() of the last write), `delete_pods`;
 - `requests(user, since=mark())`: what that user asked the API (the emulator's request log; None
-  elsewhere: then the benchmarks count what the client sent), and `end_watches()`.
+  elsewhere: then the benchmarks count what the client sent).
 """
 
 from __future__ import annotations
@@ -93,9 +93,6 @@ class Cluster(ABC):
 
     async def requests(self, user: str, since: int) -> list[Request] | None:
         return None
-
-    async def end_watches(self) -> int:
-        return 0
 
     async def client(self, user: str, component: str = "benchmark") -> KubeClient:
         kube = await kube_client(await self.kubeconfig(user), component)
@@ -196,9 +193,6 @@ class EmulatorCluster(Cluster):
         rows = await self.call("requests", user=user, since=since)
         return [Request(r["verb"], r["resource"], r["status"], r["time"], r["path"]) for r in rows]
 
-    async def end_watches(self) -> int:
-        return int(await self.call("end_watches"))
-
 
 class ExternalCluster(Cluster):
     """Any API server, through the kubeconfig given; everything is made in namespaces of its own."""
@@ -210,16 +204,17 @@ class ExternalCluster(Cluster):
         self.workdir = workdir
         self.path = kubeconfig
         self.suffix = secrets.token_hex(3)
+        self.host = "?"
         self._admin: KubeClient | None = None
         self._namespaces: list[str] = []
 
     @property
     def description(self) -> str:
-        host = self._admin.config.host if self._admin else "?"
-        return f"the API of {self.path} ({host})"
+        return f"the API of {self.path} ({self.host})"
 
     async def start(self) -> None:
         self._admin = await self.client("admin")
+        self.host = self._admin.config.host
 
     async def close(self) -> None:
         if self._admin is None:
@@ -268,8 +263,9 @@ class ExternalCluster(Cluster):
         return {c["metadata"]["name"]: c["metadata"]["uid"] for c in created}
 
     async def set_ready(self, namespace: str, pods: Sequence[tuple[str, str]], spread: float) -> float:
-        """Status writes through the API; "all at once" is every write in flight together (the time is
-        when the last answer came: a real kubelet's writes land in the API no more at once than that)."""
+        """Status writes through the API; "all at once" is every write in flight together. The time is
+        when the last answer came: the write landed before, so a delay measured from it can come out
+        shorter than the true one, by up to a round trip (even below zero)."""
         assert self._admin is not None
         kube = self._admin
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

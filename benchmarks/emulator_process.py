@@ -92,10 +92,6 @@ async def _requests(emu: KubeEmulator, args: dict[str, Any]) -> list[dict[str, A
     ]
 
 
-async def _end_watches(emu: KubeEmulator, _args: dict[str, Any]) -> int:
-    return emu.faults.end_watches()
-
-
 OPS: dict[str, Op] = {
     "url": _url,
     "identity": _identity,
@@ -105,7 +101,6 @@ OPS: dict[str, Op] = {
     "delete_pods": _delete_pods,
     "mark": _mark,
     "requests": _requests,
-    "end_watches": _end_watches,
 }
 
 

@@ -54,7 +54,7 @@ async def idle(session: Session) -> dict[str, Any]:
                 await asyncio.sleep(min(RSS_EVERY, left))
             ended = time.time()
             logged = await session.cluster.requests(USER, mark)
-            await withdraw(watchers, publication)  # and it must still stop cleanly after idling
+            await withdraw(watchers, publication)  # it must still stop cleanly after idling (raises if not)
         finally:
             await publication.close()
     finally:

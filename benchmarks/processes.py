@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import json
 import os
 import signal
 import socket
@@ -44,6 +46,11 @@ def standin_command() -> list[str]:
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
     return [sys.executable, "-m", "arkouda_k8s.testing.standin"]
+
+
+def wall(monotonic: float) -> float:
+    """The time.time() of a time.monotonic() instant (both clocks read now: good to microseconds)."""
+    return time.time() - (time.monotonic() - monotonic)
 
 
 def rss_mb(pid: int) -> float:
@@ -160,6 +167,16 @@ class RegistrarProcess:
             return self.log.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+    def events(self) -> dict[str, float]:
+        """The time.time() of the first log line of each event ("server_answering", "published", ...)."""
+        found: dict[str, float] = {}
+        for line in self.log_tail(1_000_000).splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                entry = json.loads(line)
+                stamp = datetime.datetime.fromisoformat(entry["timestamp"]).timestamp()
+                found.setdefault(str(entry["event"]), stamp)
+        return found
 
     def terminate(self) -> float:
         """A real SIGTERM; returns the time.monotonic() just before it was sent."""

@@ -57,7 +57,12 @@ class ServiceWatchers:
 class Publication:
     registrar: RegistrarProcess
     standin: Standin
-    register_ms: float
+    bound: float  # time.monotonic(): the stand-in's banner arrived
+    seen: float  # time.monotonic(): the watcher saw a ready endpoint
+
+    @property
+    def register_ms(self) -> float:
+        return (self.seen - self.bound) * 1000
 
     async def close(self) -> None:
         await self.registrar.kill()
@@ -103,6 +108,6 @@ async def publish(session: Session, watchers: ServiceWatchers, *, user: str, lab
             raise BenchmarkError(f"{failed}\nthe registrar's log:\n{registrar.log_tail()}") from None
     except BaseException:
         with contextlib.suppress(Exception):
-            await Publication(registrar, standin, 0.0).close()
+            await Publication(registrar, standin, 0.0, 0.0).close()
         raise
-    return Publication(registrar, standin, (seen - bound) * 1000)
+    return Publication(registrar, standin, bound, seen)

@@ -90,9 +90,13 @@ def timing_row(name: str, figure: JSON | None, rtt: float | None, goal_key: str 
     )
 
 
+def count(value: float | None) -> str:
+    return str(int(value)) if value is not None and float(value).is_integer() else number(value)
+
+
 def count_row(name: str, worst: float | None, median: float | None, goal_key: str) -> Row:
     goal_text, met = judge(GOALS[goal_key], worst, None)
-    return Row(name, number(median), f"max {number(worst)}", "", goal_text, met)
+    return Row(name, count(median), f"max {count(worst)}", "", goal_text, met)
 
 
 def discovery_rows(prefix: str, discovery: JSON, rtt: float | None) -> list[Row]:

@@ -12,6 +12,7 @@ registrar has settled into its published phase (its probe and watch loops runnin
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from benchmarks.cluster import BenchmarkError
 from benchmarks.registration import Publication, ServiceWatchers
@@ -20,8 +21,25 @@ from benchmarks.watcher import is_empty
 SETTLE = 0.3  # seconds after publishing: the registrar's watch on its slice is open by then
 
 
-async def withdraw(watchers: ServiceWatchers, publication: Publication) -> tuple[float, float]:
-    """(withdraw_ms, stop_ms) of one SIGTERM."""
+@dataclass(frozen=True)
+class Withdrawal:
+    """The time.monotonic() of the SIGTERM, of the slice seen gone and of the exit."""
+
+    signalled: float
+    gone: float
+    exited: float
+
+    @property
+    def withdraw_ms(self) -> float:
+        return (self.gone - self.signalled) * 1000
+
+    @property
+    def stop_ms(self) -> float:
+        return (self.exited - self.signalled) * 1000
+
+
+async def withdraw(watchers: ServiceWatchers, publication: Publication) -> Withdrawal:
+    """One real SIGTERM, watched."""
     await asyncio.sleep(SETTLE)
     gone = watchers.slices.when(is_empty)
     registrar = publication.registrar
@@ -30,4 +48,4 @@ async def withdraw(watchers: ServiceWatchers, publication: Publication) -> tuple
     if code != 0:
         raise BenchmarkError(f"the registrar exited with {code} after SIGTERM; its log:\n{registrar.log_tail()}")
     seen = await watchers.slices.wait(gone, "the EndpointSlice gone")
-    return (seen - signalled) * 1000, (exited - signalled) * 1000
+    return Withdrawal(signalled, seen, exited)
