@@ -58,7 +58,8 @@ class Case:
     fault: str  # 500 503 429 401 401x reset latency partition closed 410 410-event lost 403
     verb: str | None = None
     resource: str | None = None
-    when: str = "start"  # registrar: start | published | withdraw; locales: start | waiting | running; resolver: start | waiting
+    # registrar: start | published | withdraw; locales: start | waiting | running; resolver: start | waiting
+    when: str = "start"
     then: str = ""  # registrar, published: drift (someone edits our slice) | flap (the server stops answering a while)
     expect: str = "converge"  # converge | exit:N | withdraw-incomplete
     n: int = 1
@@ -156,7 +157,16 @@ CASES = [
     Case("res-get-svc-503-staged-error", "resolver", "503", "get", SVC, expect=f"exit:{ExitCode.NOT_FOUND}"),
     # --- slow: 5 s of latency, 10 s of partition ---
     Case("reg-create-es-latency-5s", "registrar", "latency", "create", ES, slow=True),
-    Case("reg-withdraw-delete-es-latency-5s", "registrar", "latency", "delete", ES, when="withdraw", slow=True),
+    Case(
+        "reg-withdraw-delete-es-latency-5s",
+        "registrar",
+        "latency",
+        "delete",
+        ES,
+        when="withdraw",
+        env=(("SHUTDOWN_TIMEOUT", "15"),),  # a slow API, and a deadline that allows for it
+        slow=True,
+    ),
     Case("loc-watch-pods-latency-5s", "locales", "latency", "watch", PODS, when="waiting", slow=True),
     Case("res-list-es-latency-5s", "resolver", "latency", "list", ES, slow=True),
     Case("reg-publish-partition-10s", "registrar", "partition", slow=True),
