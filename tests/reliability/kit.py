@@ -333,6 +333,7 @@ class Cluster:
     token_dir: Path
     reader_token_dir: Path
     helm_service: bool
+    port: int = PORT  # the published (and target) port
     allowed: set[tuple[tuple[str, str], str]] = field(default_factory=set)
     clients: list[KubeClient] = field(default_factory=list)
     faults: Injector = field(init=False)
@@ -429,7 +430,7 @@ class Cluster:
 
     async def slice_is(self, *, ready: bool) -> bool:
         found = await self.our_slices()
-        return len(found) == 1 and not _slice_problems(found[0], self.pod, ready)
+        return len(found) == 1 and not _slice_problems(found[0], self.pod, ready, self.port)
 
     async def create_locale_pods(self, count: int, *, ready: bool = False) -> list[str]:
         names = [f"arkouda-locale-{i}" for i in range(count)]
@@ -499,7 +500,8 @@ class Cluster:
                 )
             for item in ours:
                 problems += [
-                    f"EndpointSlice {item['metadata']['name']}: {p}" for p in _slice_problems(item, self.pod, ready)
+                    f"EndpointSlice {item['metadata']['name']}: {p}"
+                    for p in _slice_problems(item, self.pod, ready, self.port)
                 ]
         elif ours:
             problems.append(f"EndpointSlices left after withdrawal: {[s['metadata']['name'] for s in ours]}")
@@ -508,14 +510,18 @@ class Cluster:
             if service is None:
                 problems.append(f"Service {SERVICE} (made by the test or Helm) was deleted")
             else:
-                problems += [f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, owner=published)]
+                problems += [
+                    f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, self.port, owner=published)
+                ]
                 if self.helm_service and (service["metadata"].get("labels") or {}).get(o.MANAGED_BY) != "Helm":
                     problems.append("Helm's Service lost its managed-by: Helm label")
         elif published:
             if service is None:
                 problems.append(f"no Service {SERVICE} while published")
             else:
-                problems += [f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, owner=True)]
+                problems += [
+                    f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, self.port, owner=True)
+                ]
         elif service is not None:
             problems.append(f"Service {SERVICE} made by the registrar left after withdrawal")
         for name in services:
@@ -557,7 +563,7 @@ def _bed_object(store: tuple[str, str], name: str) -> bool:
     }
 
 
-def _slice_problems(item: JSON, pod: PodIdentity, ready: bool) -> list[str]:
+def _slice_problems(item: JSON, pod: PodIdentity, ready: bool, port: int = PORT) -> list[str]:
     problems = []
     meta = item.get("metadata") or {}
     labels = meta.get("labels") or {}
@@ -569,7 +575,7 @@ def _slice_problems(item: JSON, pod: PodIdentity, ready: bool) -> list[str]:
     if item.get("addressType") != "IPv4":
         problems.append(f"addressType {item.get('addressType')}")
     ports = [(p.get("name"), p.get("port"), p.get("protocol", "TCP")) for p in item.get("ports") or []]
-    if ports != [("arkouda", PORT, "TCP")]:
+    if ports != [("arkouda", port, "TCP")]:
         problems.append(f"ports {ports}")
     endpoints = item.get("endpoints") or []
     if len(endpoints) != 1:
@@ -586,7 +592,7 @@ def _slice_problems(item: JSON, pod: PodIdentity, ready: bool) -> list[str]:
     return problems
 
 
-def _service_problems(service: JSON, pod: PodIdentity, *, owner: bool) -> list[str]:
+def _service_problems(service: JSON, pod: PodIdentity, port: int, *, owner: bool) -> list[str]:
     problems = []
     spec = service.get("spec") or {}
     if spec.get("selector"):
@@ -594,7 +600,7 @@ def _service_problems(service: JSON, pod: PodIdentity, *, owner: bool) -> list[s
     ports = sorted(
         (p.get("name"), p.get("port"), p.get("targetPort"), p.get("protocol", "TCP")) for p in spec.get("ports") or []
     )
-    if ports != [("arkouda", PORT, PORT, "TCP")]:
+    if ports != [("arkouda", port, port, "TCP")]:
         problems.append(f"ports {ports}")
     annotations = (service.get("metadata") or {}).get("annotations") or {}
     if owner and (annotations.get(o.OWNER_POD), annotations.get(o.OWNER_UID)) != (pod.name, pod.uid):
@@ -623,12 +629,17 @@ async def _create(emulator: KubeEmulator, kind: str, name: str, api_version: str
 
 @contextlib.asynccontextmanager
 async def open_cluster(
-    tmp: Path, *, gc_delay: float = 0.1, helm_service: bool = False, rules: list[JSON] | None = None
+    tmp: Path,
+    *,
+    gc_delay: float = 0.1,
+    helm_service: bool = False,
+    rules: list[JSON] | None = None,
+    loopback: bool = False,
 ) -> AsyncIterator[Cluster]:
     """An emulator (HTTPS, RBAC) with namespace `arkouda`, the server pod Running, its service account bound
     to the Role (the chart's, plus the Service create/delete of a registrar that makes its own Service),
     and a reader service account for the resolver."""
-    emulator = KubeEmulator(tls=True, rbac=True, gc_delay=gc_delay)
+    emulator = KubeEmulator(tls=True, rbac=True, gc_delay=gc_delay, allow_loopback_endpoints=loopback)
     await emulator.start()
     remember_secret(emulator.admin_token)
     cluster: Cluster | None = None
