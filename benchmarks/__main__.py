@@ -136,6 +136,7 @@ def machine(args: argparse.Namespace, cluster: Cluster, seconds: float, load_at_
         "platform": platform.platform(),
         "api": cluster.description,
         "load_average_at_start": load_at_start,
+        "load_average_at_end": round(os.getloadavg()[0], 2),
         "runs": args.runs,
         "smoke": args.smoke,
         "duration_s": round(seconds, 1),
