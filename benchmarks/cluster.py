@@ -121,16 +121,17 @@ class EmulatorCluster(Cluster):
         return f"built-in API emulator, its own process, HTTPS + RBAC, {self.url}"
 
     async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "benchmarks.emulator_process",
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=open(self.workdir / "emulator.log", "wb"),  # noqa: SIM115,ASYNC230  (the child owns it)
-            limit=64 * 1024 * 1024,
-        )
+        with open(self.workdir / "emulator.log", "wb") as log:  # noqa: ASYNC230  (opened once; the child writes it)
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "benchmarks.emulator_process",
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+                limit=64 * 1024 * 1024,
+            )
         self.url = str(await self._answer("start"))
 
     async def close(self) -> None:

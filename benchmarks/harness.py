@@ -13,6 +13,7 @@ from typing import Any
 
 from arkouda_k8s.kube import KubeClient
 from benchmarks.cluster import Cluster
+from benchmarks.stats import Summary
 
 NAMESPACE = "arkouda-bench"
 SERVER_POD = "arkouda-bench-server-0"
@@ -42,8 +43,8 @@ class Session:
         return session
 
     def fewer(self, full: int) -> int:
-        """Runs of a slow figure: `full` (said in its module), or the smoke size."""
-        return min(self.runs, 2) if self.smoke else full
+        """Runs of a slow figure: `full` (said in its module), never more than --runs, 2 at most in a smoke run."""
+        return min(self.runs, 2 if self.smoke else full)
 
     async def client(self, user: str) -> KubeClient:
         kube = await self.cluster.client(user)
@@ -55,7 +56,6 @@ class Session:
             await kube.close()
         self._clients.clear()
 
-    def timing(self, summary: Any) -> dict[str, Any]:
+    def timing(self, summary: Summary) -> dict[str, Any]:
         """A Summary as results.json writes it, with its ratio to this run's RTT."""
-        out: dict[str, Any] = summary.as_json(self.rtt_ms)
-        return out
+        return summary.as_json(self.rtt_ms)
