@@ -95,7 +95,8 @@ class ChildProcess:
         if ask is not None and self.process.returncode is None:
             half = max(0.1, (deadline - loop.time()) / 2)
             try:
-                await asyncio.wait_for(ask(), half)
+                async with asyncio.timeout(half):
+                    await ask()
             except Exception as failed:  # a server that does not answer is stopped by signals
                 self.log.info("shutdown_request_failed", error=str(failed) or type(failed).__name__)
             await self._exited_by(loop.time() + max(0.1, (deadline - loop.time()) / 2))
@@ -114,4 +115,5 @@ class ChildProcess:
     async def _exited_by(self, when: float) -> None:
         assert self.process is not None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wait(), max(0.0, when - asyncio.get_running_loop().time()))
+            async with asyncio.timeout_at(when):
+                await self.wait()

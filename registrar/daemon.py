@@ -151,10 +151,17 @@ class Registrar:
             endpointslice=main.slice_name,
             service_created=main.service_created,
         )
-        tasks = [self._probe_loop(), self._reconcile_loop()]
+        loops = [self._probe_loop(), self._reconcile_loop()]
         if self.publisher.write_slices:
-            tasks += [self._watch_slice(spec) for spec in self.specs]
-        await asyncio.gather(*tasks)
+            loops += [self._watch_slice(spec) for spec in self.specs]
+        # A TaskGroup, not gather: when run() cancels us, every loop has stopped before the withdrawal
+        # starts (a cancelled gather returns at once, with a slice watch still able to repair).
+        try:
+            async with asyncio.TaskGroup() as group:
+                for loop in loops:
+                    group.create_task(loop)
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # ServiceConflict, Forbidden…: the first failure, as itself
 
     async def _delete_orphans(self, spec: o.ServiceSpec) -> None:
         removed = await self.publisher.delete_orphans(spec.name)

@@ -167,7 +167,8 @@ async def via_dns(
     attempt, last = 0, "no attempt"
     while True:
         try:
-            addresses = await asyncio.wait_for(resolver(name), max(0.1, deadline - loop.time()))
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                addresses = await resolver(name)
         except (OSError, TimeoutError) as failed:
             last = f"{type(failed).__name__}: {failed}"
         else:

@@ -1,9 +1,9 @@
 """A stop that meets work in flight: the withdrawal must begin only once nothing else of the registrar runs,
 and a cancelled watch must not deliver one more event.
 
-Found by the fault matrix: a stop right after a change of our slice (the endpoint turned ready again,
-a repair) now and then left a freshly recreated EndpointSlice behind after "withdrawn". Two causes,
-each shown here deterministically:
+Found by the fault matrix (and fixed): a stop right after a change of our slice (the endpoint turned
+ready again, a repair) now and then left a freshly recreated EndpointSlice behind after "withdrawn".
+Two causes, each shown here deterministically:
 
 1. `Registrar._active` runs its loops under `asyncio.gather`; cancelling a gather completes it as soon as
    the first child is cancelled, so `run()` starts withdrawing while the slice watch is still running;
@@ -22,8 +22,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from arkouda_k8s.kube import PODS, RetryPolicy, list_and_watch
 from arkouda_k8s.kube.client import ObjectList
 
@@ -32,11 +30,6 @@ from .kit import FakeProbe, open_cluster, settle
 LOOPS = ("_watch_slice", "_probe_loop", "_reconcile_loop")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registrar/daemon.py _active: asyncio.gather returns on the first cancelled child, so run() "
-    "withdraws while the slice watch (and the probe loop) still run; cancel and await every task first",
-)
 async def test_withdrawal_starts_only_after_every_loop_has_stopped(tmp_path: Path) -> None:
     async with open_cluster(tmp_path) as cluster:
         probe = FakeProbe()
@@ -88,12 +81,6 @@ class _Kube:
         return self.response
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kube/watch.py _watch_once (and kube/client.py _call) wrap the read in asyncio.wait_for, which on "
-    "Python 3.11 swallows a cancellation that meets a completed read (gh-86296): the cancelled watch "
-    "delivers one more event; use `async with asyncio.timeout(...)` instead",
-)
 async def test_a_cancelled_watch_delivers_no_more_events() -> None:
     kube = _Kube()
     delivered: list[str] = []

@@ -350,7 +350,9 @@ class KubeClient:
             timeout = min(self.retry.request_timeout, remaining)
             wait: float | None = None
             try:
-                response = await asyncio.wait_for(invoke(api, timeout), timeout + 1.0)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation (gh-86296)
+                async with asyncio.timeout(timeout + 1.0):
+                    response = await invoke(api, timeout)
             except aiohttp.ClientConnectorCertificateError as untrusted:
                 self.stats.errors_by_code[0] += 1
                 raise errors.TlsRefused(

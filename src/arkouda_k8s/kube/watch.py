@@ -104,7 +104,10 @@ async def _watch_once(
     try:
         while True:
             try:
-                line = await asyncio.wait_for(response.content.readline(), idle_limit)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that meets
+                # a completed read (gh-86296), and a cancelled watch would deliver one more event.
+                async with asyncio.timeout(idle_limit):
+                    line = await response.content.readline()
             except (TimeoutError, aiohttp.ClientError, ConnectionError):
                 return  # watchdog or a dropped stream: the caller re-watches from the last version
             if not line:
