@@ -113,15 +113,25 @@ async def run_all(args: argparse.Namespace, cluster: Cluster, workdir: Path) -> 
             results.update(await step("import time", lambda: footprint.imports(session)))
         if "seed" in chosen:
             results["seed"] = await step("seed: registration", lambda: seed.registration(session))
-        # The idle window is a wait: the seed's slow polls run during it (another namespace, another Service,
-        # another identity; the idle registrar's figures are its own requests and its own memory).
-        waits: list[tuple[dict[str, Any], Awaitable[dict[str, Any]]]] = []
-        if "footprint" in chosen:
-            waits.append((results, step("footprint: idle registrar", lambda: footprint.idle(session))))
-        if "seed" in chosen:
-            waits.append((results["seed"], step("seed: discovery", lambda: seed.discovery(session))))
-        for (into, _), found in zip(waits, await asyncio.gather(*(w for _, w in waits)), strict=True):
-            into.update(found)
+        # The idle window is a wait: the seed's slow polls run during it. On the emulator they get an API
+        # server of their own: its one event history is shared by every resource (kube-apiserver keeps one
+        # per resource), so thousands of pod events would expire the idle registrar's watch (410, re-list).
+        seed_cluster: Cluster | None = None
+        if "seed" in chosen and isinstance(cluster, EmulatorCluster):
+            (workdir / "seed-api").mkdir()
+            seed_cluster = EmulatorCluster(workdir / "seed-api")
+            await seed_cluster.start()
+        try:
+            waits: list[tuple[dict[str, Any], Awaitable[dict[str, Any]]]] = []
+            if "footprint" in chosen:
+                waits.append((results, step("footprint: idle registrar", lambda: footprint.idle(session))))
+            if "seed" in chosen:
+                waits.append((results["seed"], step("seed: discovery", lambda: seed.discovery(session, seed_cluster))))
+            for (into, _), found in zip(waits, await asyncio.gather(*(w for _, w in waits)), strict=True):
+                into.update(found)
+        finally:
+            if seed_cluster is not None:
+                await seed_cluster.close()
     finally:
         await session.close()
     return results

@@ -7,6 +7,9 @@
   3 s with --smoke), from the emulator's request log. A watch is logged when it ends, so the count is
   of requests that ended in the window (over a window of whole periods it is the request rate). With
   another API server (--kubeconfig) there is no log: not measured.
+
+The seed's discovery (seed.py) runs during the window, on another API server: it shares the CPU, not
+the registrar's API.
 """
 
 from __future__ import annotations

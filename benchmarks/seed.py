@@ -9,7 +9,8 @@
 - discovery: the seed's verify-locale step lists EVERY pod of the namespace with the official client's
   typed models, filters on `app=<locale app>` client-side and sleeps 5 s between lists. Here: that
   loop (kubernetes_asyncio's same generated client) in a namespace holding 1,000 unrelated Running
-  pods besides the N locale pods; the locales turn Ready all at once during the first sleep. It stops
+  pods besides the N locale pods (on the emulator: an emulator process of its own, as it runs during
+  the idle window); the locales turn Ready all at once during the first sleep. It stops
   when N locale pods have an IP (the seed counted IPs, even None ones, so it could stop before the pods
   were up; counting only real IPs is kinder to it). The delay is mostly where in the 5-second sleep the
   pods turned Ready, so the runs sample that evenly: 2 runs per N, at 1/4 and 3/4 of the sleep (each
@@ -27,7 +28,7 @@ from typing import Any
 
 from arkouda_k8s.kube import SERVICES, load_api_config
 from arkouda_k8s.settings import load
-from benchmarks.cluster import data_ip, kube_client
+from benchmarks.cluster import Cluster, data_ip, kube_client
 from benchmarks.discovery import SIZES, SMOKE_SIZES
 from benchmarks.harness import Session
 from benchmarks.processes import Standin, free_port
@@ -85,10 +86,11 @@ async def registration(session: Session) -> dict[str, Any]:
     return {"register_ms": session.timing(summarize(samples))}
 
 
-async def discovery(session: Session) -> dict[str, Any]:
+async def discovery(session: Session, cluster: Cluster | None = None) -> dict[str, Any]:
+    """On `cluster` (default: the session's); the runner gives it an emulator of its own (see __main__)."""
     from kubernetes_asyncio.client import ApiClient, CoreV1Api
 
-    cluster = session.cluster
+    cluster = cluster or session.cluster
     sleep = SMOKE_SLEEP if session.smoke else SEED_SLEEP
     namespace = await cluster.namespace("arkouda-bench-seed")
     unrelated = [f"other-app-{i}" for i in range(SMOKE_UNRELATED if session.smoke else UNRELATED)]
