@@ -5,9 +5,10 @@ One run gives one sample of register_ms, withdraw_ms and stop_ms; `--only regist
 
 Where the time goes, from the registrar's own log lines (their timestamps, against the benchmark's
 clock; medians over the runs, in `breakdown_ms`):
-- registration: bind → `server_answering` (the probe noticed the server: port polling every 20 ms,
-  then the first ZMQ round trip), → `published` (the EndpointSlice create answered), → seen by the
-  watcher;
+- registration: bind → the stand-in received the registrar's first probe (its trace line `>>> …`:
+  the registrar polls the port every 20 ms, then opens its first ZMQ socket), → `server_answering`
+  (the reply came back and was logged), → `published` (the EndpointSlice create answered), → seen by
+  the watcher;
 - withdrawal: SIGTERM → `signal_received` (the handler ran in the registrar's loop), → the slice seen
   gone; stop: `withdrawn` (every object taken back) → the process's exit.
 """
@@ -25,7 +26,12 @@ from benchmarks.stats import summarize
 from benchmarks.withdrawal import Withdrawal, withdraw
 
 STAGES = {
-    "register_ms": ("bind_to_server_answering", "server_answering_to_published", "published_to_seen"),
+    "register_ms": (
+        "bind_to_probe_received",
+        "probe_received_to_server_answering",
+        "server_answering_to_published",
+        "published_to_seen",
+    ),
     "withdraw_ms": ("sigterm_to_signal_received", "signal_received_to_gone_seen"),
     "stop_ms": ("sigterm_to_withdrawn", "withdrawn_to_exit"),
 }
@@ -36,8 +42,10 @@ def stages(publication: Publication, withdrawal: Withdrawal) -> dict[str, float]
     events = publication.registrar.events()
     bound, seen = wall(publication.bound), wall(publication.seen)
     signalled, gone, exited = wall(withdrawal.signalled), wall(withdrawal.gone), wall(withdrawal.exited)
+    probed = next((at for at, line in publication.standin.lines if line.startswith(">>>")), None)
     marks = {
         "bind": bound,
+        "probe_received": wall(probed) if probed is not None else None,
         "server_answering": events.get("server_answering"),
         "published": events.get("published"),
         "seen": seen,
