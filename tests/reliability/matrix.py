@@ -46,7 +46,6 @@ from .kit import (
 
 LATENCY = 5.0  # the "5 s latency" rows
 PARTITION = 10.0  # the "10 s partition" rows
-QUIET = 0.3  # seconds without a change before a stop
 # One request may take longer than a 5 s latency; the rest of the policy stays fast.
 PATIENT = RetryPolicy(base=0.02, cap=0.3, budget=30.0, request_timeout=8.0)
 
@@ -260,10 +259,7 @@ async def run_registrar(case: Case, cluster: Cluster) -> None:
             await cluster.assert_clean(published=True, endpoints=endpoints, what="after the fault")
         if case.when == "withdraw":
             await inject(case, cluster)
-        # A moment without changes before the stop: a stop that meets a watch event in flight is its own
-        # test (test_stop_races.py), not this row's.
-        await asyncio.sleep(QUIET)
-        registrar.stop()
+        registrar.stop()  # at once: a stop may meet a watch event or a repair in flight (test_stop_races.py)
         if case.expect == "withdraw-incomplete":
             await _gives_up_then_recovers(case, cluster, task)
             return
