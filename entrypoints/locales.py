@@ -63,11 +63,11 @@ def why_not_ready(pod: JSON) -> str:
 
 
 def ready_locales(pods: Mapping[str, JSON]) -> list[Locale]:
-    ready = [p for p in pods.values() if is_ready(p)]
-    return sorted(
-        (Locale(p["metadata"]["name"], p["status"]["podIP"], p["metadata"].get("uid", "")) for p in ready),
-        key=lambda loc: loc.name,
-    )
+    return sorted((_locale(p) for p in pods.values() if is_ready(p)), key=lambda loc: loc.name)
+
+
+def _locale(pod: JSON) -> Locale:
+    return Locale(pod["metadata"]["name"], pod["status"]["podIP"], pod["metadata"].get("uid", ""))
 
 
 def diagnose(pods: Mapping[str, JSON], expected: int, selector: str, namespace: str) -> str:
@@ -104,13 +104,23 @@ class LocaleWatch:
         """The ready locales, as soon as exactly `expected` are; LocalesNotReady at the deadline."""
         if self.expected == 0:
             return []
+        ready: dict[
+            str, Locale
+        ] = {}  # kept up to date per event: a thousand pods cost a thousand checks, not a million
         try:
             async with asyncio.timeout(timeout):
                 async for event in self._events:
                     self.pods = event.objects
-                    ready = ready_locales(self.pods)
+                    if event.type == "SYNCED":
+                        ready = {loc.name: loc for loc in ready_locales(event.objects)}
+                    elif event.object is not None:
+                        name = event.object["metadata"]["name"]
+                        if event.type != "DELETED" and is_ready(event.object):
+                            ready[name] = _locale(event.object)
+                        else:
+                            ready.pop(name, None)
                     if len(ready) == self.expected:
-                        return ready
+                        return sorted(ready.values(), key=lambda loc: loc.name)
                     self.log.debug("waiting_for_locales", ready=len(ready), expected=self.expected)
         except TimeoutError:
             pass

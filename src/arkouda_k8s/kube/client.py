@@ -77,7 +77,10 @@ class KubeClient:
         self.stats = stats or ApiStats()
         self._log = logs.get_logger(component)
         self._api: ApiClient | None = None
-        self._apis: dict[str, Any] = {}
+        # Watches get a connection pool of their own: closing a watch closes its connection, and a write
+        # right after (the withdrawal after a stop) must not pay a new TCP + TLS handshake for it.
+        self._watch_api: ApiClient | None = None
+        self._apis: dict[tuple[str, bool], Any] = {}
         self._warned: set[str] = set()
 
     @property
@@ -87,16 +90,19 @@ class KubeClient:
     async def __aenter__(self) -> KubeClient:
         from kubernetes_asyncio.client import ApiClient
 
-        self._api = ApiClient(self.config.configuration())
+        configuration = self.config.configuration()  # one configuration: one token, refreshed for both
+        self._api = ApiClient(configuration)
+        self._watch_api = ApiClient(configuration)
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
-        if self._api is not None:
-            api, self._api = self._api, None
-            self._apis.clear()
+        apis = [a for a in (self._api, self._watch_api) if a is not None]
+        self._api = self._watch_api = None
+        self._apis.clear()
+        for api in apis:
             await api.close()
 
     # --- the calls ---
@@ -289,7 +295,7 @@ class KubeClient:
             )
             return response
 
-        return await self._call("watch", res, ns, None, deadline, start)
+        return await self._call("watch", res, ns, None, deadline, start, watch=True)
 
     # --- the machinery ---
 
@@ -309,14 +315,15 @@ class KubeClient:
         """The namespace argument of a namespaced call; nothing for a cluster-scoped resource."""
         return (str(ns),) if res.namespaced else ()
 
-    def _api_for(self, res: Resource) -> Any:
-        if self._api is None:
+    def _api_for(self, res: Resource, *, watch: bool = False) -> Any:
+        client = self._watch_api if watch else self._api
+        if client is None:
             raise RuntimeError("KubeClient used outside `async with`")
-        api = self._apis.get(res.api_class)
+        api = self._apis.get((res.api_class, watch))
         if api is None:
             import kubernetes_asyncio.client as k
 
-            api = self._apis[res.api_class] = getattr(k, res.api_class)(self._api)
+            api = self._apis[(res.api_class, watch)] = getattr(k, res.api_class)(client)
         return api
 
     async def _call(
@@ -327,13 +334,15 @@ class KubeClient:
         name: str | None,
         deadline: float | None,
         invoke: Callable[[Any, float], Awaitable[aiohttp.ClientResponse]],
+        *,
+        watch: bool = False,
     ) -> aiohttp.ClientResponse:
         """One call with retries; returns the (unread) 2xx response or raises what the API said."""
         import aiohttp
 
         loop = asyncio.get_running_loop()
         deadline = deadline if deadline is not None else loop.time() + self.retry.budget
-        api = self._api_for(res)
+        api = self._api_for(res, watch=watch)
         attempt = 0
         last = "no attempt made"
         while True:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from arkouda_k8s.kube.client import JSON, KubeClient
@@ -30,7 +32,7 @@ from arkouda_k8s.kube.resources import Resource
 class WatchEvent:
     type: str  # SYNCED (a full list), ADDED, MODIFIED, DELETED
     object: JSON | None  # the changed object (None for SYNCED)
-    objects: Mapping[str, JSON]  # every object now, by name
+    objects: Mapping[str, JSON]  # every object now, by name: a live read-only view, not a copy
 
 
 async def list_and_watch(
@@ -44,6 +46,7 @@ async def list_and_watch(
 ) -> AsyncGenerator[WatchEvent, None]:
     """Yield the current set of objects after the list and after every change, forever."""
     objects: dict[str, JSON] = {}
+    view = MappingProxyType(objects)
     resource_version = ""
     need_list = True
     quick_ends = 0  # watches that ended at once with nothing in them: back off, do not spin
@@ -52,9 +55,10 @@ async def list_and_watch(
         if need_list:
             listed = await kube.list(res, namespace, label_selector=label_selector, field_selector=field_selector)
             objects = {o["metadata"]["name"]: o for o in listed.items}
+            view = MappingProxyType(objects)  # no copy per event: a thousand pods make a thousand events
             resource_version = listed.resource_version
             need_list = False
-            yield WatchEvent("SYNCED", None, dict(objects))
+            yield WatchEvent("SYNCED", None, view)
         started, seen = loop.time(), 0
         try:
             async for kind, obj in _watch_once(
@@ -69,7 +73,7 @@ async def list_and_watch(
                     objects.pop(name, None)
                 else:
                     objects[name] = obj
-                yield WatchEvent(kind, obj, dict(objects))
+                yield WatchEvent(kind, obj, view)
         except Expired:
             need_list = True
             continue
@@ -112,6 +116,7 @@ async def _watch_once(
                 return  # watchdog or a dropped stream: the caller re-watches from the last version
             if not line:
                 return  # the server ended the watch (timeoutSeconds)
+            kube.stats.last_success = time.monotonic()  # a live watch (bookmarks too) is a sync with the API
             event = _parse(line)
             if event is None:
                 continue
