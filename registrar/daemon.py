@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -222,7 +223,6 @@ class Registrar:
 
     async def _watch_slice(self, spec: o.ServiceSpec) -> None:
         state = self.published[spec.name]
-        period = max(1, int(self.settings.reconcile_period))
         attempt = 0
         while True:
             try:
@@ -231,7 +231,7 @@ class Registrar:
                     ENDPOINT_SLICES,
                     self.pod.namespace,
                     label_selector=o.slice_selector(spec.name),
-                    timeout_seconds=period,
+                    timeout_seconds=self._watch_period(),
                 ):
                     attempt = 0
                     current = event.objects.get(state.slice_name or "")
@@ -255,6 +255,10 @@ class Registrar:
                 self.log.warning("watch_failed", error=str(failed), attempt=attempt + 1)
                 await asyncio.sleep(self.kube.retry.backoff(attempt + 3))
                 attempt += 1
+
+    def _watch_period(self) -> int:
+        """The watch renewal: the reconcile period, jittered by 10% so many servers do not renew together."""
+        return max(1, round(self.settings.reconcile_period * random.uniform(0.9, 1.0)))  # noqa: S311
 
     async def _reconcile_loop(self) -> None:
         while True:

@@ -286,10 +286,14 @@ class Settings:
         3, positive_int, "Probe failures in a row before the endpoint is marked not ready.", ("PROBE_FAILURES",)
     )
     probe_period: float = _opt(
-        3.0, seconds, "Seconds between probes once published (20 ms while waiting at start).", ("PROBE_PERIOD",)
+        3.0, seconds, "Seconds between probes once published (a few ms while waiting at start).", ("PROBE_PERIOD",)
     )
     reconcile_period: float = _opt(
-        30.0, seconds, "Seconds between checks that what is published is still ours and intact.", ("RECONCILE_PERIOD",)
+        120.0,
+        seconds,
+        "Seconds between checks of the Service (our EndpointSlice is watched, so its drift is repaired at once); "
+        "one check and one watch renewal a period: 1 API request a minute when idle.",
+        ("RECONCILE_PERIOD",),
     )
     shutdown_timeout: float = _opt(
         20.0,
@@ -302,7 +306,7 @@ class Settings:
         0, port_or_zero, "Port of the registrar's /healthz and /metrics (0: off).", ("REGISTRAR_HEALTH_PORT",)
     )
     health_max_age: float = _opt(
-        120.0,
+        300.0,
         seconds,
         "/healthz fails when the last successful API sync is older than this many seconds.",
         ("HEALTH_MAX_AGE",),

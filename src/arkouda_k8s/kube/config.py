@@ -181,16 +181,23 @@ def _explicit_host(settings: Settings, sa: _ServiceAccount) -> ApiConfig:
 
 
 async def _kubeconfig(path: Path, context: str | None, sa: _ServiceAccount, named_by: str | None) -> ApiConfig:
+    import yaml
     from kubernetes_asyncio.client import Configuration
     from kubernetes_asyncio.config import ConfigException, kube_config
 
     where = f"{named_by or 'kubeconfig'}={str(path)!r}"
     cfg = Configuration()
     try:
-        contexts, active = kube_config.list_kube_config_contexts(str(path))
-        loader = await kube_config.load_kube_config(
-            config_file=str(path), context=context, client_configuration=cfg, persist_config=False
+        # Parsed once, with libyaml when it is there: the resolver reads it on every call.
+        text = path.read_text()  # noqa: ASYNC240  (a small local file, read once at start)
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        if not isinstance(document, dict):
+            raise ConfigException("not a YAML mapping")
+        loader = kube_config.KubeConfigLoader(
+            config_dict=document, active_context=context, config_base_path=str(path.parent)
         )
+        contexts, active = loader.list_contexts(), loader.current_context
+        await loader.load_and_set(cfg)
     except ConfigException as bad:
         raise SettingsError(f"invalid {where}: {bad}") from None
     except Exception as bad:  # yaml errors, wrong shapes: a kubeconfig we cannot use
@@ -208,7 +215,6 @@ async def _kubeconfig(path: Path, context: str | None, sa: _ServiceAccount, name
     if token:
         logs.register_secret(str(token).removeprefix("Bearer "))
     user = (chosen.get("context") or {}).get("user")
-    del loader
     return ApiConfig(
         host=str(cfg.host),
         namespace=ns,
