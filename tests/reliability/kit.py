@@ -181,6 +181,7 @@ class Injector:
         self.emulator = cluster.emulator
         self.armed = 0  # our own faults armed
         self.fired = 0  # our own faults that went off
+        self.forbidden_armed = 0  # 403s the case asked for (any other 403 is a Role that is not sufficient)
         self._pending: list[str] = []
 
     # the emulator's own
@@ -194,6 +195,8 @@ class Injector:
         retry_after: int | None = None,
     ) -> None:
         self.emulator.faults.fail_next(n, verb=verb, resource=resource, status=status, retry_after=retry_after)
+        if status == 403:
+            self.forbidden_armed += n
 
     def reset(self, n: int = 1, *, verb: str | None = None, resource: str | None = None) -> None:
         self.emulator.faults.reset_connection(n, verb=verb, resource=resource)
@@ -680,6 +683,14 @@ async def open_cluster(
                 }
             )
         yield cluster
+        # The Role (the chart's rules) was sufficient: no request of the bed's identities was refused but the
+        # 403s a case injected on purpose.
+        refused = [
+            f"{r.verb} {r.resource} {r.name}"
+            for r in emulator.request_log
+            if r.status == 403 and r.user in (SA_USER, READER_USER)
+        ]
+        assert len(refused) <= cluster.faults.forbidden_armed, f"RBAC refused the bed's identities: {refused}"
     finally:
         if cluster is not None:
             STATS.faults += cluster.faults.total() + cluster.rotations
