@@ -173,14 +173,7 @@ async def test_the_registrar_exits_with_the_api_code_on_an_untrusted_certificate
             "ARKOUDA_K8S_LOG_LEVEL": "debug",
         }
         log = tmp_path / "register.log"
-        with open(log, "wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "arkouda_k8s", "register"],
-                env=env,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,
-            )
+        process = _spawn(["register"], env, log)
         try:
             code = await asyncio.to_thread(process.wait, 20)
         except subprocess.TimeoutExpired:
