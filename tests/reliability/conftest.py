@@ -114,3 +114,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write(f"processes inspected  {STATS.processes}  (/proc cmdline + environ)")
     for finding in STATS.findings:
         write(f"finding: {finding}")
+    for table in STATS.tables:
+        write("")
+        for line in table.splitlines():
+            write(line)

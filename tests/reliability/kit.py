@@ -71,6 +71,7 @@ class Stats:
     log_lines: int = 0
     processes: int = 0
     findings: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # printed at the end of the session (the soak's summary)
 
 
 STATS = Stats()
