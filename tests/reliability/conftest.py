@@ -31,15 +31,13 @@ _SHAPES = [
 ]
 
 
-class LogSink(io.TextIOBase):
+class LogSink(io.StringIO):
     """Keeps every line written, and passes it on to the stderr of the moment (pytest's capture)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.lines: list[str] = []
         self._partial = ""
-
-    def writable(self) -> bool:
-        return True
 
     def write(self, text: str) -> int:
         self._partial += text
@@ -88,11 +86,15 @@ def _capture_logs() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_secret_in_any_log(_capture_logs: None) -> Iterator[None]:
+def _no_secret_in_any_log(_capture_logs: None, request: pytest.FixtureRequest) -> Iterator[None]:
     logs.configure("debug", "json", stream=SINK)  # a test may have reconfigured logging
     first_line, first_file = len(SINK.lines), len(LOG_FILES)
     STATS.cases += 1
+    leaks_before = STATS.leaks
     yield
+    if request.node.get_closest_marker("xfail") is not None:  # a known bug's leaks are counted apart
+        STATS.known_leaks += STATS.leaks - leaks_before
+        STATS.leaks = leaks_before
     lines = SINK.lines[first_line:]
     STATS.log_lines += len(lines)
     found = leaks_in(lines, "in-process log") + scan_files(LOG_FILES[first_file:])
@@ -109,7 +111,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write(f"cases run            {STATS.cases}")
     write(f"faults injected      {STATS.faults}")
     write(f"objects checked      {STATS.objects_checked}")
-    write(f"leaks found          {STATS.leaks}")
+    write(f"leaks found          {STATS.leaks}  (and {STATS.known_leaks} in tests of known bugs, marked xfail)")
     write(f"log lines scanned    {STATS.log_lines}  (for {len(SECRETS)} secrets the suite created)")
     write(f"processes inspected  {STATS.processes}  (/proc cmdline + environ)")
     for finding in STATS.findings:

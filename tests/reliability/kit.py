@@ -23,7 +23,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ class Stats:
     faults: int = 0
     objects_checked: int = 0
     leaks: int = 0
+    known_leaks: int = 0  # found by tests marked xfail: known bugs, reported to be fixed
     log_lines: int = 0
     processes: int = 0
     findings: list[str] = field(default_factory=list)
@@ -395,10 +396,17 @@ class Cluster:
         )
 
     async def registrar(
-        self, probe: Any = None, *, retry: RetryPolicy = FAST_RETRY, pod: PodIdentity | None = None, **env: str
+        self,
+        probe: Any = None,
+        *,
+        retry: RetryPolicy = FAST_RETRY,
+        pod: PodIdentity | None = None,
+        env: Mapping[str, str] | None = None,
+        **more: str,
     ) -> Registrar:
         kube = await self.client(retry=retry)
-        return Registrar(self.settings(**env), kube, pod or self.pod, probe=probe if probe is not None else FakeProbe())
+        settings = self.settings(**{**(env or {}), **more})
+        return Registrar(settings, kube, pod or self.pod, probe=probe if probe is not None else FakeProbe())
 
     def rotate(self, *, reader: bool = False) -> str:
         """A new token for the identity; the old one answers 401 from now on; the file is rewritten by kubelet."""

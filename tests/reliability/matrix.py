@@ -230,7 +230,7 @@ async def run_registrar(case: Case, cluster: Cluster) -> None:
     if case.orphan:
         await _orphan(cluster)
     retry = PATIENT if case.fault == "latency" else FAST_RETRY
-    registrar = await cluster.registrar(probe, retry=retry, **env)
+    registrar = await cluster.registrar(probe, retry=retry, env=env)
     if case.when == "start":
         await inject(case, cluster)
     task = asyncio.create_task(registrar.run())
@@ -358,22 +358,22 @@ async def _listed(cluster: Cluster, more_than: int) -> bool:
 
 async def run_resolver(case: Case, cluster: Cluster) -> None:
     settings = cluster.reader_settings()
-    where = {"settings": settings, "serviceaccount_dir": cluster.tmp / "not-in-a-pod"}
+    outside = cluster.tmp / "not-in-a-pod"
     if case.expect.startswith("exit:"):
         await inject(case, cluster)
         with pytest.raises(resolve_errors.ResolveError) as failed:
-            await aresolve(SERVICE, NS, timeout=1.5, **where)
+            await aresolve(SERVICE, NS, timeout=1.5, settings=settings, serviceaccount_dir=outside)
         assert failed.value.exit_code == int(case.expect.removeprefix("exit:"))
         assert isinstance(failed.value, resolve_errors.ServiceNotFound), failed.value
         assert "kubectl get services -n arkouda" in str(failed.value)
     elif case.when == "start":
         await cluster.publish_directly()
         await inject(case, cluster)
-        endpoint = await aresolve(SERVICE, NS, timeout=30, **where)
+        endpoint = await aresolve(SERVICE, NS, timeout=30, settings=settings, serviceaccount_dir=outside)
         assert (endpoint.host, endpoint.port) == (POD_IP, PORT)
     else:
         lists = cluster.requests(READER_USER, "list", "endpointslices")
-        task = asyncio.create_task(aresolve(SERVICE, NS, timeout=40, **where))
+        task = asyncio.create_task(aresolve(SERVICE, NS, timeout=40, settings=settings, serviceaccount_dir=outside))
         try:
             await eventually(lambda: _reader_listed(cluster, lists), what="the resolver's first list")
             await inject(case, cluster)

@@ -68,7 +68,13 @@ class ProcessBed:
         return found
 
     async def start_server(
-        self, num_locales: int, *, command: str = "server", scan_log: bool = True, **env: str
+        self,
+        num_locales: int,
+        *,
+        command: str = "server",
+        scan_log: bool = True,
+        env: Mapping[str, str] | None = None,
+        **more: str,
     ) -> PodProcess:
         port = free_port()
         server = await self.pods.start_server(
@@ -80,7 +86,8 @@ class ProcessBed:
                 "SHUTDOWN_TIMEOUT": f"{SHUTDOWN_TIMEOUT:g}",
                 "ARKOUDA_K8S_LOG_LEVEL": "debug",  # the secret scan reads every level
                 **self.api_env(),
-                **env,
+                **(env or {}),
+                **more,
             },
         )
         self.cluster.allow(("", "pods"), SERVER)

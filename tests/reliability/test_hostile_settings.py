@@ -71,14 +71,14 @@ def _subdomain_ok(value: str) -> bool:
 def _is_file(value: str) -> bool:
     try:
         return Path(value).expanduser().is_file()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: ~unknown-user (its own test below)
         return False
 
 
 def _is_dir(value: str) -> bool:
     try:
         return Path(value).expanduser().is_dir()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):
         return False
 
 

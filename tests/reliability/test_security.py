@@ -246,7 +246,7 @@ async def test_rotations_refusals_and_failures_at_debug_level_log_no_secret(tmp_
 
 async def _launch_with_secrets(bed: ProcessBed, planted: dict[str, str], record: Path) -> Any:
     await bed.start_locales(1)
-    server = await bed.start_server(2, ARKOUDA_STANDIN_RECORD=str(record), **planted)
+    server = await bed.start_server(2, env=planted, ARKOUDA_STANDIN_RECORD=str(record))
     await bed.ready_slice(server)
     await eventually(lambda: _exists(record), what="the stand-in's record of its launch")
     return server

@@ -220,7 +220,7 @@ async def test_soak(tmp_path: Path) -> None:
         async with open_process_bed(tmp_path / "entrypoint") as bed, open_cluster(tmp_path / "registrar") as cluster:
             # the server entrypoint, its locale over real sshd, the stand-in launched over ssh
             await bed.start_locales(1)
-            server = await bed.start_server(2, SHUTDOWN_TIMEOUT="10", **PROBE_ENV)
+            server = await bed.start_server(2, env=PROBE_ENV, SHUTDOWN_TIMEOUT="10")
             await bed.ready_slice(server)
             launched = _standin_pid(server)
             # the registrar in this process, probing a stand-in of its own
@@ -231,7 +231,7 @@ async def test_soak(tmp_path: Path) -> None:
                 EXTERNAL_SERVICE_TARGET_PORT=port,
                 EXTERNAL_SERVICE_PORT=port,
                 SHUTDOWN_TIMEOUT="10",
-                **PROBE_ENV,
+                env=PROBE_ENV,
             )
             task = asyncio.create_task(registrar.run())
             await asyncio.wait_for(registrar.is_published.wait(), 20)
