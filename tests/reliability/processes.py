@@ -74,8 +74,9 @@ class ProcessBed:
         command: str = "server",
         scan_log: bool = True,
         env: Mapping[str, str] | None = None,
-        **more: str,
+        **more: str | None,
     ) -> PodProcess:
+        """`arkouda-k8s server` (or `single`) as a loopback pod; `more` adds variables (None: leave the default)."""
         port = free_port()
         server = await self.pods.start_server(
             SERVER,
@@ -87,7 +88,7 @@ class ProcessBed:
                 "ARKOUDA_K8S_LOG_LEVEL": "debug",  # the secret scan reads every level
                 **self.api_env(),
                 **(env or {}),
-                **more,
+                **{k: v for k, v in more.items() if v is not None},
             },
         )
         self.cluster.allow(("", "pods"), SERVER)

@@ -35,6 +35,7 @@ from .processes import (
 PHASES = ("waiting_for_locales", "launching", "publishing", "published", "withdrawing")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 EXIT_BOUND = SHUTDOWN_TIMEOUT + 4.0  # the stop deadline, plus starting Python and its last words
+WITHDRAWING_TIMEOUT = 10.0
 
 
 async def _bring_to(phase: str, bed: ProcessBed, sig: signal.Signals) -> PodProcess:
@@ -59,7 +60,8 @@ async def _bring_to(phase: str, bed: ProcessBed, sig: signal.Signals) -> PodProc
         await wait_log(server, '"server_answering"')
         await asyncio.sleep(0.3)  # the slice's create is on its way (held 3 s by the API)
         return server
-    server = await bed.start_server(2)
+    # withdrawing: a longer stop deadline (its withdrawal share, 40 %, holds the delayed delete with room to spare)
+    server = await bed.start_server(2, SHUTDOWN_TIMEOUT=f"{WITHDRAWING_TIMEOUT:g}" if phase == "withdrawing" else None)
     await bed.ready_slice(server)
     if phase == "withdrawing":
         faults.latency(1.5, verb="delete", resource="endpointslices")
@@ -97,10 +99,11 @@ async def test_a_signal_in_each_phase_stops_everything_in_order(
             server.signal(signal.SIGTERM)  # a second signal while withdrawing: the withdrawal goes on
         else:
             server.signal(sig)
-        code = await wait_exit(server, EXIT_BOUND)
+        bound = WITHDRAWING_TIMEOUT + 4.0 if phase == "withdrawing" else EXIT_BOUND
+        code = await wait_exit(server, bound)
         log = server.log_text()
         assert code == ExitCode.OK, log[-4000:]
-        assert loop.time() - started < EXIT_BOUND
+        assert loop.time() - started < bound
         assert alive(tree) == [], f"left running from the server pod: {alive(tree)}"
         for name, sessions in launched.items():
             # What GASNet started on the locale (its ssh session, the locale process) is gone with the server;
