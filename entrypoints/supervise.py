@@ -21,6 +21,7 @@ from arkouda_k8s import logs
 from arkouda_k8s.entrypoints.process import ChildProcess
 from arkouda_k8s.errors import ArkoudaK8sError, ExitCode
 from arkouda_k8s.kube import KubeClient
+from arkouda_k8s.registrar import httpd
 from arkouda_k8s.registrar.daemon import Registrar
 from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.registrar.publish import WithdrawIncomplete
@@ -59,6 +60,10 @@ async def supervise(
     registrar = None
     if kube is not None and pod is not None:
         registrar = Registrar(settings, kube, pod, withdraw_timeout=settings.shutdown_timeout * WITHDRAW_SHARE)
+    health = None
+    if registrar is not None and settings.health_port:
+        # The pod's readiness probe and Prometheus read the registrar's /healthz and /metrics.
+        health = await httpd.serve(settings.health_port, healthz=registrar.healthz, metrics=registrar.metrics_text)
     await server.start()
     waits: dict[str, asyncio.Future[Any]] = {
         "stop": asyncio.ensure_future(stop.wait()),
@@ -134,3 +139,5 @@ async def supervise(
                 await fut
         if server.returncode is None:
             await server.stop(loop.time() + 1.0)
+        if health is not None:
+            await health.cleanup()

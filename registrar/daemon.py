@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arkouda_k8s import logs
-from arkouda_k8s.kube import ENDPOINT_SLICES, ApiError, ApiUnavailable, Forbidden, KubeClient, list_and_watch
+from arkouda_k8s.kube import ENDPOINT_SLICES, ApiError, ApiUnavailable, Forbidden, Invalid, KubeClient, list_and_watch
 from arkouda_k8s.registrar import objects as o
 from arkouda_k8s.registrar.health import HealthTracker, ServerNotAnswering, ServerProbe, ZmqProbe
 from arkouda_k8s.registrar.metrics import Counters, render
@@ -187,8 +187,8 @@ class Registrar:
                 self.counters.conflicts += 1
                 self.log.error("conflict", step=what, error=str(conflict))
                 raise
-            except Forbidden:
-                raise
+            except (Forbidden, Invalid):
+                raise  # RBAC, or an object the API will never accept (a loopback address…): retrying cannot help
             except ApiError as failed:
                 self.log.warning("api_step_failed", step=what, error=str(failed), attempt=attempt + 1)
                 await asyncio.sleep(self.kube.retry.backoff(attempt + 3))
@@ -268,8 +268,13 @@ class Registrar:
                     repaired = await self.publisher.repair_service(state)
                     if self.publisher.write_endpoints:
                         repaired += await self.publisher.repair_endpoints(state)
-                except (Forbidden, ServiceConflict):
+                except ServiceConflict:
                     raise
+                except Forbidden as refused:
+                    # e.g. the chart's Service was deleted and the Role (rightly) has no create: say so and keep
+                    # the endpoint published; `helm upgrade` restores the Service.
+                    self.log.error("repair_forbidden", error=str(refused))
+                    continue
                 except ApiError as failed:
                     self.log.warning("reconcile_failed", error=str(failed))
                     continue

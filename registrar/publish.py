@@ -184,8 +184,12 @@ class Publisher:
             return ["service:recreated"]
         drift = o.service_drift(service, state.spec)
         if drift or not o.owned_by(service, self.pod):
-            await self._check_may_adopt(service, state.spec)
-            await self.kube.patch(SERVICES, state.spec.name, o.adoption_patch(state.spec, self.pod))
+            patch = o.adoption_patch(state.spec, self.pod)
+            if o.owned_by(service, self.pod):
+                patch["spec"]["selector"] = None  # ours, edited by someone: a selector would take our endpoints over
+            else:
+                await self._check_may_adopt(service, state.spec)
+            await self.kube.patch(SERVICES, state.spec.name, patch)
             return ["service:" + (",".join(drift) or "owner")]
         return []
 

@@ -155,7 +155,6 @@ class Demo:
             key_dir=key_dir,
             workdir=self.tmp,
             instance="demo",
-            extra_env={"ARKOUDA_K8S_LOG_LEVEL": "warning"},
         )
         self.timeline.step("ssh key pair generated (the chart makes it a Secret)", await self._objects())
         # The server first: it waits for its locales through the API, so install order does not matter.
@@ -175,7 +174,7 @@ class Demo:
             f"{len(locales)} locale pods Ready, sshd on {', '.join(p.ip for p in locales) or '-'}",
             await self._objects(),
         )
-        endpoint = await self._wait_published(server, timeout=30)
+        endpoint = await self._wait_published(server, timeout=60)
         self.timeline.step(f"arkouda_server launched over ssh and published: {endpoint}", await self._objects())
         config = await asyncio.to_thread(_connect_like_a_notebook, kubeconfig)
         self.timeline.step(f'arkouda_k8s.connect("{SERVICE}"): connected with the arkouda client')
@@ -233,7 +232,9 @@ class Demo:
             if found:
                 return f"tcp://{found[0]}:{found[1]}"
             await asyncio.sleep(0.05)
-        raise DemoFailed(f"not published within {timeout:g} s; the server log:\n" + server.log_text()[-3000:])
+        pods = self.pods.pods if self.pods else []
+        logs_of_all = "\n".join(f"--- {pod.name} ---\n{pod.log_text()[-2000:]}" for pod in pods)
+        raise DemoFailed(f"not published within {timeout:g} s; the pods' logs:\n{logs_of_all}")
 
 
 def _connect_like_a_notebook(kubeconfig: Path) -> dict[str, Any]:

@@ -91,7 +91,7 @@ class KubeEmulator:
         self.gc = GarbageCollector(self.api, gc_delay)
         self.namespaces = NamespaceController(self.api)
         self.endpoints = EndpointsController(self.api)
-        self._workdir = Path(tempfile.mkdtemp(prefix="arkouda-k8s-kube-"))
+        self._workdir = Path(tempfile.gettempdir()) / "arkouda-k8s-kube-not-started"  # made by start()
         self._tls: tls_certs.ServerTLS | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -140,6 +140,7 @@ class KubeEmulator:
         if self._runner is not None:
             return self
         ssl_context = None
+        self._workdir = Path(tempfile.mkdtemp(prefix="arkouda-k8s-kube-"))  # removed by stop()
         if self.tls:
             self._tls = tls_certs.generate(self._workdir / "pki")
             self.namespaces.ca_pem = self._tls.ca_pem()
