@@ -234,7 +234,7 @@ class Demo:
             await asyncio.sleep(0.05)
         pods = self.pods.pods if self.pods else []
         logs_of_all = "\n".join(f"--- {pod.name} ---\n{pod.log_text()[-2000:]}" for pod in pods)
-        raise DemoFailed(f"not published within {timeout:g} s; the pods' logs:\n{logs_of_all}")
+        raise DemoFailed(f"not published within {timeout:g} s; the pods' logs:\n" + logs_of_all)
 
 
 def _connect_like_a_notebook(kubeconfig: Path) -> dict[str, Any]:
