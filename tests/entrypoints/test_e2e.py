@@ -12,6 +12,7 @@ from typing import Any
 
 from arkouda_k8s.errors import ExitCode
 from arkouda_k8s.testing.loopback import make_key_dir
+from arkouda_k8s.testing.pods import free_port
 
 from .conftest import NS, Bed
 
@@ -132,15 +133,22 @@ async def test_the_launch_environment_carries_no_secret(bed: Bed) -> None:
     assert await _wait_exit(server) == 0
 
 
-async def test_the_single_locale_entrypoint_publishes_and_withdraws(bed: Bed) -> None:
+async def test_the_single_locale_entrypoint_publishes_serves_health_and_withdraws(bed: Bed) -> None:
+    import aiohttp
+
+    health = free_port()
     server = await bed.pods.start_server(
         "arkouda-single-0",
         num_locales=1,
-        port=__import__("arkouda_k8s.testing.pods", fromlist=["free_port"]).free_port(),
+        port=free_port(),
         command="single",
+        env={"REGISTRAR_HEALTH_PORT": str(health)},
     )
     published = await bed.ready_slice(server=server)
     assert published["endpoints"][0]["addresses"] == [server.ip]
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{health}/healthz") as answer:
+        assert answer.status == 200  # the charts' readiness probe
+        assert (await answer.text()).startswith("ok: published")
     config = await asyncio.to_thread(_connect_and_get_config, bed.admin_kubeconfig)
     assert config["numLocales"] == 1
     server.signal(signal.SIGTERM)
