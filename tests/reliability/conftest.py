@@ -1,22 +1,25 @@
 """The reliability suite's bookkeeping: every log line of every component is captured and scanned for the
 secrets the suite created, and the counts are printed at the end of the session.
 
-In-process components log through structlog, configured here at debug level into a sink that keeps
-every line (and passes it on to stderr, where pytest shows it for a failed test). Subprocesses write
-their output to files the tests register (kit.remember_log); after each test both are scanned for every
-token, key and password in kit.SECRETS and for things shaped like one. A line that holds one fails the
-test that produced it.
+In-process components log through structlog, configured here for each test of this suite (the previous
+configuration restored after it) at debug level into a sink that keeps every line and passes it on to
+stderr, where pytest shows it for a failed test. Subprocesses write their output to files the tests
+register (kit.remember_log). After each test both are scanned for every token, key and password in
+kit.SECRETS and for things shaped like one; a line that holds one fails the test that produced it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from arkouda_k8s import logs
 
@@ -78,20 +81,28 @@ def scan_files(paths: list[Path]) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _capture_logs() -> Iterator[None]:
+@contextlib.contextmanager
+def _logging_into_the_sink() -> Iterator[None]:
+    """structlog (and stdlib logging) into SINK at debug level for one test; what was there before comes back."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     logs.configure("debug", "json", stream=SINK)
-    yield
-    logs.configure("info", "json")
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
-def _no_secret_in_any_log(_capture_logs: None, request: pytest.FixtureRequest) -> Iterator[None]:
-    logs.configure("debug", "json", stream=SINK)  # a test may have reconfigured logging
+def _no_secret_in_any_log(request: pytest.FixtureRequest) -> Iterator[None]:
     first_line, first_file = len(SINK.lines), len(LOG_FILES)
     STATS.cases += 1
     leaks_before = STATS.leaks
-    yield
+    with _logging_into_the_sink():
+        yield
     if request.node.get_closest_marker("xfail") is not None:  # a known bug's leaks are counted apart
         STATS.known_leaks += STATS.leaks - leaks_before
         STATS.leaks = leaks_before
