@@ -38,6 +38,9 @@ from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.settings import KUBE_API, PUBLISH, Settings, load
 from arkouda_k8s.testing.kube import KubeEmulator
 
+from .injector import Injector
+from .shapes import endpoints_problems, service_problems, slice_problems
+
 JSON = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
 NS = "arkouda"
@@ -160,141 +163,6 @@ def kubelet_write_token(directory: Path, token: str) -> Path:
         (directory / previous).rmdir()
     remember_secret(token)
     return link
-
-
-# --- fault injection that knows whether it hit ------------------------------------------------------------
-
-
-def _matches(attrs: Any, verb: str | None, resource: str | None) -> bool:
-    if verb is not None and attrs.verb != verb:
-        return False
-    if resource is None:
-        return True
-    combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
-    return resource in (attrs.resource, combined)
-
-
-class Injector:
-    """The emulator's faults, plus three of our own (a token rotated while a request is on its way, a
-    response lost after the write was committed, a watch closed once one is open), all counted."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.emulator = cluster.emulator
-        self.armed = 0  # our own faults armed
-        self.fired = 0  # our own faults that went off
-        self.forbidden_armed = 0  # 403s the case asked for (any other 403 is a Role that is not sufficient)
-        self._pending: list[str] = []
-
-    # the emulator's own
-    def http(
-        self,
-        status: int,
-        n: int = 1,
-        *,
-        verb: str | None = None,
-        resource: str | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        self.emulator.faults.fail_next(n, verb=verb, resource=resource, status=status, retry_after=retry_after)
-        if status == 403:
-            self.forbidden_armed += n
-
-    def reset(self, n: int = 1, *, verb: str | None = None, resource: str | None = None) -> None:
-        self.emulator.faults.reset_connection(n, verb=verb, resource=resource)
-
-    def latency(self, seconds: float, *, verb: str | None = None, resource: str | None = None) -> None:
-        self.emulator.faults.add_latency(seconds, verb=verb, resource=resource)
-        self.fired += 1
-
-    def partition(self, seconds: float) -> None:
-        self.emulator.faults.partition(seconds)
-        self.fired += 1
-
-    def clear(self) -> None:
-        self.emulator.faults.clear()
-
-    async def close_watches(self, *, timeout: float = 10.0) -> int:
-        """End every open watch, waiting until there is one to end (a fault that hits nothing proves nothing)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            closed = self.emulator.faults.end_watches()
-            if closed:
-                self.fired += 1
-                return closed
-            if loop.time() > deadline:
-                pytest.fail("no watch was open to close: the fault would have hit nothing")
-            await asyncio.sleep(0.02)
-
-    async def expire_watches(self) -> None:
-        """The 200-then-ERROR-410 form: history compacted past what the watchers have seen, then their watches
-        end; each re-watch from its last resourceVersion gets HTTP 200 and one ERROR event with code 410.
-
-        A watch is closed first (waiting for one to be open), so the compaction surely comes after the
-        watcher's last list; the watch it opens again is the one the second close sends into the 410."""
-        await self.close_watches()
-        await self.emulator.create(
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": f"tick-{secrets.token_hex(3)}", "namespace": "default"},
-            }
-        )
-        self.emulator.faults.compact()
-        await self.close_watches()
-
-    def rotate_when(self, *, verb: str, resource: str, reader: bool = False) -> None:
-        """Rotate the server's token (the old one answers 401 at once) as the next matching request arrives:
-        that very request carries the old token, gets 401, and the client must re-read the file."""
-        faults = self.emulator.faults
-        original = faults.latency_for
-        self.armed += 1
-        self._pending.append(f"rotate on {verb} {resource}")
-        label = self._pending[-1]
-
-        def latency_for(attrs: Any) -> float:
-            if label in self._pending and _matches(attrs, verb, resource):
-                self._pending.remove(label)
-                self.cluster.rotate(reader=reader)  # counted as a rotation
-            return float(original(attrs))
-
-        faults.latency_for = latency_for  # type: ignore[method-assign]
-
-    def lose_response(self, *, verb: str, resource: str, hold: float) -> None:
-        """Commit the next matching write, then hold its answer for `hold` seconds: the client times out and
-        tries again although the first attempt succeeded (a connection lost after the commit)."""
-        server = self.emulator.server
-        original = server._dispatch
-        self.armed += 1
-        label = f"lose response of {verb} {resource}"
-        self._pending.append(label)
-
-        async def dispatch(request: Any, attrs: Any, identity: Any) -> Any:
-            response = await original(request, attrs, identity)
-            if label in self._pending and _matches(attrs, verb, resource):
-                self._pending.remove(label)
-                self.fired += 1
-                await asyncio.sleep(hold)
-            return response
-
-        server._dispatch = dispatch  # type: ignore[method-assign]
-
-    # did every fault hit?
-    def unhit(self) -> list[str]:
-        faults = self.emulator.faults
-        left = [
-            f"{f.status} x{f.remaining} on {f.match.verb} {f.match.resource}" for f in faults.failures if f.remaining
-        ]
-        left += [f"reset x{r.remaining} on {r.match.verb} {r.match.resource}" for r in faults.resets if r.remaining]
-        return left + list(self._pending)
-
-    def assert_all_hit(self) -> None:
-        left = self.unhit()
-        assert not left, f"faults armed but never met (the case proved nothing): {left}"
-
-    def total(self) -> int:
-        return int(self.emulator.faults.injected) + self.fired
 
 
 # --- the cluster ------------------------------------------------------------------------------------------
@@ -442,7 +310,7 @@ class Cluster:
 
     async def slice_is(self, *, ready: bool) -> bool:
         found = await self.our_slices()
-        return len(found) == 1 and not _slice_problems(found[0], self.pod, ready, self.port)
+        return len(found) == 1 and not slice_problems(found[0], self.pod, ready, self.port)
 
     async def create_locale_pods(self, count: int, *, ready: bool = False) -> list[str]:
         names = [f"arkouda-locale-{i}" for i in range(count)]
@@ -513,7 +381,7 @@ class Cluster:
             for item in ours:
                 problems += [
                     f"EndpointSlice {item['metadata']['name']}: {p}"
-                    for p in _slice_problems(item, self.pod, ready, self.port)
+                    for p in slice_problems(item, self.pod, ready, self.port)
                 ]
         elif ours:
             problems.append(f"EndpointSlices left after withdrawal: {[s['metadata']['name'] for s in ours]}")
@@ -523,7 +391,7 @@ class Cluster:
                 problems.append(f"Service {SERVICE} (made by the test or Helm) was deleted")
             else:
                 problems += [
-                    f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, self.port, owner=published)
+                    f"Service {SERVICE}: {p}" for p in service_problems(service, self.pod, self.port, owner=published)
                 ]
                 if self.helm_service and (service["metadata"].get("labels") or {}).get(o.MANAGED_BY) != "Helm":
                     problems.append("Helm's Service lost its managed-by: Helm label")
@@ -532,7 +400,7 @@ class Cluster:
                 problems.append(f"no Service {SERVICE} while published")
             else:
                 problems += [
-                    f"Service {SERVICE}: {p}" for p in _service_problems(service, self.pod, self.port, owner=True)
+                    f"Service {SERVICE}: {p}" for p in service_problems(service, self.pod, self.port, owner=True)
                 ]
         elif service is not None:
             problems.append(f"Service {SERVICE} made by the registrar left after withdrawal")
@@ -544,7 +412,7 @@ class Cluster:
             if endpoint is None:
                 problems.append("no Endpoints while published with --endpoints-api=both")
             else:
-                problems += [f"Endpoints: {p}" for p in _endpoints_problems(endpoint, self.pod, ready)]
+                problems += [f"Endpoints: {p}" for p in endpoints_problems(endpoint, self.pod, ready)]
         elif endpoint is not None:
             problems.append(f"Endpoints {SERVICE} left (published={published}, endpoints api={endpoints})")
         for name in legacy:
@@ -573,64 +441,6 @@ def _bed_object(store: tuple[str, str], name: str) -> bool:
         (("rbac.authorization.k8s.io", "rolebindings"), "reader"),
         (("", "pods"), POD),
     }
-
-
-def _slice_problems(item: JSON, pod: PodIdentity, ready: bool, port: int = PORT) -> list[str]:
-    problems = []
-    meta = item.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    if labels.get(o.SLICE_MANAGED_BY) != o.US:
-        problems.append(f"label {o.SLICE_MANAGED_BY}={labels.get(o.SLICE_MANAGED_BY)!r}")
-    refs = meta.get("ownerReferences") or []
-    if [(r.get("kind"), r.get("name"), r.get("uid")) for r in refs] != [("Pod", pod.name, pod.uid)]:
-        problems.append(f"ownerReferences {refs} (want the server pod {pod.name})")
-    if item.get("addressType") != "IPv4":
-        problems.append(f"addressType {item.get('addressType')}")
-    ports = [(p.get("name"), p.get("port"), p.get("protocol", "TCP")) for p in item.get("ports") or []]
-    if ports != [("arkouda", port, "TCP")]:
-        problems.append(f"ports {ports}")
-    endpoints = item.get("endpoints") or []
-    if len(endpoints) != 1:
-        return [*problems, f"{len(endpoints)} endpoints (want 1)"]
-    (endpoint,) = endpoints
-    if endpoint.get("addresses") != [pod.ip]:
-        problems.append(f"addresses {endpoint.get('addresses')} (want [{pod.ip}])")
-    want = {"ready": ready, "serving": ready, "terminating": False}
-    if endpoint.get("conditions") != want:
-        problems.append(f"conditions {endpoint.get('conditions')} (want {want})")
-    target = endpoint.get("targetRef") or {}
-    if (target.get("kind"), target.get("name"), target.get("uid")) != ("Pod", pod.name, pod.uid):
-        problems.append(f"targetRef {target}")
-    return problems
-
-
-def _service_problems(service: JSON, pod: PodIdentity, port: int, *, owner: bool) -> list[str]:
-    problems = []
-    spec = service.get("spec") or {}
-    if spec.get("selector"):
-        problems.append(f"has a selector {spec['selector']}")
-    ports = sorted(
-        (p.get("name"), p.get("port"), p.get("targetPort"), p.get("protocol", "TCP")) for p in spec.get("ports") or []
-    )
-    if ports != [("arkouda", port, port, "TCP")]:
-        problems.append(f"ports {ports}")
-    annotations = (service.get("metadata") or {}).get("annotations") or {}
-    if owner and (annotations.get(o.OWNER_POD), annotations.get(o.OWNER_UID)) != (pod.name, pod.uid):
-        problems.append(f"owner annotations {annotations.get(o.OWNER_POD)}/{annotations.get(o.OWNER_UID)}")
-    return problems
-
-
-def _endpoints_problems(endpoint: JSON, pod: PodIdentity, ready: bool) -> list[str]:
-    problems = []
-    labels = (endpoint.get("metadata") or {}).get("labels") or {}
-    if labels.get(o.SKIP_MIRROR) != "true":
-        problems.append("no skip-mirror label")
-    subsets = endpoint.get("subsets") or []
-    key = "addresses" if ready else "notReadyAddresses"
-    ips = [a.get("ip") for s in subsets for a in s.get(key) or []]
-    if ips != [pod.ip]:
-        problems.append(f"{key} {ips} (want [{pod.ip}])")
-    return problems
 
 
 async def _create(emulator: KubeEmulator, kind: str, name: str, api_version: str = "v1", **body: Any) -> JSON:
