@@ -9,13 +9,13 @@ is the same on every start.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from arkouda_k8s import logs
 from arkouda_k8s.errors import ArkoudaK8sError, ExitCode
-from arkouda_k8s.kube import PODS, KubeClient, WatchEvent, list_and_watch
+from arkouda_k8s.kube import PODS, ApiUnavailable, KubeClient, WatchEvent, list_and_watch
 
 JSON = dict[str, Any]
 
@@ -97,18 +97,20 @@ class LocaleWatch:
         self.selector = selector
         self.expected = expected
         self.pods: Mapping[str, JSON] = {}
-        self._events = list_and_watch(kube, PODS, namespace, label_selector=selector)
+        self._events: AsyncGenerator[WatchEvent, None] | None = None
         self.log = logs.get_logger("entrypoint", namespace=namespace)
 
     async def wait_ready(self, timeout: float) -> list[Locale]:
         """The ready locales, as soon as exactly `expected` are; LocalesNotReady at the deadline."""
         if self.expected == 0:
             return []
-        ready: dict[
-            str, Locale
-        ] = {}  # kept up to date per event: a thousand pods cost a thousand checks, not a million
+        # The deadline goes down to the API calls too: a cancellation alone can be lost when it meets a
+        # request's own timeout (the request is then retried, past our deadline).
+        deadline = asyncio.get_running_loop().time() + timeout
+        self._events = list_and_watch(self.kube, PODS, self.namespace, label_selector=self.selector, deadline=deadline)
+        ready: dict[str, Locale] = {}  # kept per event: a thousand pods cost a thousand checks, not a million
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout_at(deadline):
                 async for event in self._events:
                     self.pods = event.objects
                     if event.type == "SYNCED":
@@ -124,6 +126,13 @@ class LocaleWatch:
                     self.log.debug("waiting_for_locales", ready=len(ready), expected=self.expected)
         except TimeoutError:
             pass
+        except ApiUnavailable as silent:
+            raise LocalesNotReady(
+                f"locale pods not ready after {timeout:g} s: the Kubernetes API did not answer ({silent}); "
+                f"{diagnose(self.pods, self.expected, self.selector, self.namespace)}"
+            ) from None
+        finally:
+            await self.close()
         raise LocalesNotReady(
             f"locale pods not ready after {timeout:g} s: "
             f"{diagnose(self.pods, self.expected, self.selector, self.namespace)}; "
@@ -133,6 +142,7 @@ class LocaleWatch:
     async def lost(self, launched: list[Locale]) -> Locale:
         """Return the first of the launched locales that goes away (deleted, terminating, failed, new IP)."""
         by_name = {loc.name: loc for loc in launched}
+        self._events = list_and_watch(self.kube, PODS, self.namespace, label_selector=self.selector)
         async for event in self._events:
             gone = self._first_gone(event, by_name)
             if gone is not None:
@@ -156,4 +166,6 @@ class LocaleWatch:
         return None
 
     async def close(self) -> None:
-        await self._events.aclose()
+        if self._events is not None:
+            events, self._events = self._events, None
+            await events.aclose()

@@ -67,9 +67,11 @@ class ChildProcess:
 
     async def _pump(self, source: asyncio.StreamReader, sink: BinaryIO) -> None:
         while line := await source.readline():
-            self._tail.append(line.decode(errors="replace").rstrip("\n"))
+            # Scrubbed: arkouda_server prints its token in its banner (`…?token=…`) with --authenticate.
+            text = logs.scrub(line.decode(errors="replace"))
+            self._tail.append(text.rstrip("\n"))
             with contextlib.suppress(OSError, ValueError):
-                sink.write(line)
+                sink.write(text.encode())
                 sink.flush()
 
     async def wait(self) -> int:

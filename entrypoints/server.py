@@ -21,7 +21,7 @@ from arkouda_k8s.errors import ExitCode
 from arkouda_k8s.kube import KubeClient, load_api_config
 from arkouda_k8s.lifecycle import on_stop_signals, unless_stopped
 from arkouda_k8s.registrar.identity import pod_identity
-from arkouda_k8s.settings import Settings, require
+from arkouda_k8s.settings import Settings, require, require_executable
 
 SSHD_PROBE_TIMEOUT = 30.0  # a Ready locale pod whose sshd does not answer within this is an error
 
@@ -34,6 +34,7 @@ def run(settings: Settings, _args: argparse.Namespace) -> int:
         "(set it from the downward API: status.podIP)",
     )
     keys = sshd.install(settings)  # a bad key is an error here, before anything starts
+    require_executable(settings, "arkouda_server")
     return asyncio.run(_serve(settings, keys))
 
 

@@ -12,10 +12,11 @@ from arkouda_k8s.entrypoints.supervise import supervise
 from arkouda_k8s.kube import KubeClient, load_api_config
 from arkouda_k8s.lifecycle import on_stop_signals
 from arkouda_k8s.registrar.identity import pod_identity
-from arkouda_k8s.settings import Settings
+from arkouda_k8s.settings import Settings, require_executable
 
 
 def run(settings: Settings, _args: argparse.Namespace) -> int:
+    require_executable(settings, "arkouda_server")  # before anything starts
     return asyncio.run(_serve(settings))
 
 

@@ -23,7 +23,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arkouda_k8s import logs
-from arkouda_k8s.kube import ENDPOINT_SLICES, ApiError, ApiUnavailable, Forbidden, Invalid, KubeClient, list_and_watch
+from arkouda_k8s.kube import (
+    ENDPOINT_SLICES,
+    ApiError,
+    ApiUnavailable,
+    Forbidden,
+    Invalid,
+    KubeClient,
+    TlsRefused,
+    list_and_watch,
+)
 from arkouda_k8s.registrar import objects as o
 from arkouda_k8s.registrar.health import HealthTracker, ServerNotAnswering, ServerProbe, ZmqProbe
 from arkouda_k8s.registrar.metrics import Counters, render
@@ -187,7 +196,7 @@ class Registrar:
                 self.counters.conflicts += 1
                 self.log.error("conflict", step=what, error=str(conflict))
                 raise
-            except (Forbidden, Invalid):
+            except (Forbidden, Invalid, TlsRefused):
                 raise  # RBAC, or an object the API will never accept (a loopback address…): retrying cannot help
             except ApiError as failed:
                 self.log.warning("api_step_failed", step=what, error=str(failed), attempt=attempt + 1)

@@ -173,9 +173,13 @@ def slice_drift(current: JSON, desired: JSON) -> list[str]:
         problems.append("ports")
     if (current.get("endpoints") or []) != desired["endpoints"]:
         problems.append("endpoints")
-    cur_labels = (current.get("metadata") or {}).get("labels") or {}
+    cur_meta = current.get("metadata") or {}
+    cur_labels = cur_meta.get("labels") or {}
     if any(cur_labels.get(k) != v for k, v in desired["metadata"]["labels"].items()):
         problems.append("labels")
+    owner = desired["metadata"]["ownerReferences"][0]
+    if not any(r.get("uid") == owner["uid"] for r in cur_meta.get("ownerReferences") or []):
+        problems.append("ownerReferences")  # without it, nothing removes the slice after a SIGKILL
     return problems
 
 

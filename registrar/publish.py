@@ -229,6 +229,7 @@ class Publisher:
             body["metadata"] = {
                 **current["metadata"],
                 "labels": {**(current["metadata"].get("labels") or {}), **desired["metadata"]["labels"]},
+                "ownerReferences": desired["metadata"]["ownerReferences"],
             }
             try:
                 await self.kube.replace(ENDPOINT_SLICES, current["metadata"]["name"], body)

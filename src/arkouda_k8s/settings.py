@@ -110,9 +110,20 @@ def ip_address(raw: str) -> str:
         raise ValueError("must be an IPv4 or IPv6 address such as 10.42.0.7") from None
 
 
+def _expanded(raw: str) -> Path:
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:  # ~someone whose home cannot be found
+        raise ValueError("the ~user in this path is not a known user: give an absolute path") from None
+
+
 def existing_file(raw: str) -> Path:
-    path = Path(raw).expanduser()
-    if not path.is_file():
+    path = _expanded(raw)
+    try:
+        found = path.is_file()
+    except OSError as error:  # a directory on the way this user may not enter
+        raise ValueError(f"cannot reach this path ({error.strerror}): check the directories' permissions") from None
+    if not found:
         raise ValueError("no such file: give the path of an existing, readable file")
     if not os.access(path, os.R_OK):
         raise ValueError("the file is not readable by this user")
@@ -120,10 +131,21 @@ def existing_file(raw: str) -> Path:
 
 
 def existing_dir(raw: str) -> Path:
-    path = Path(raw).expanduser()
-    if not path.is_dir():
+    path = _expanded(raw)
+    try:
+        found = path.is_dir()
+    except OSError as error:
+        raise ValueError(f"cannot reach this path ({error.strerror}): check the directories' permissions") from None
+    if not found:
         raise ValueError("no such directory")
     return path
+
+
+def bearer_token(raw: str) -> str:
+    token = raw.strip()
+    if not token or any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise ValueError("a bearer token is one line of printable characters without spaces")
+    return token
 
 
 def https_url(raw: str) -> str:
@@ -323,7 +345,7 @@ class Settings:
         ("K8S_HOST",),
     )
     ssl_token: str | None = _opt(
-        None, text, "Bearer token for K8S_HOST (prefer TOKEN_FILE: it can rotate).", ("SSL_TOKEN",), secret=True
+        None, bearer_token, "Bearer token for K8S_HOST (prefer TOKEN_FILE: it can rotate).", ("SSL_TOKEN",), secret=True
     )
     token_file: Path | None = _opt(
         None,
@@ -456,6 +478,20 @@ def _check(opt: Option, where: str, raw: str) -> Any:
     except ValueError as rule:
         shown = "<hidden>" if opt.secret else repr(raw)
         raise SettingsError(f"invalid {where}={shown}: {rule}") from None
+
+
+def require_executable(settings: Settings, name: str) -> str:
+    """The full path of the program a setting names; SettingsError when there is no such program."""
+    import shutil
+
+    value = str(getattr(settings, name))
+    found = shutil.which(value)
+    if found is None:
+        opt = OPTIONS[name]
+        where = settings.source.get(name) or opt.flag
+        where = opt.env[0] if where == "default" and opt.env else where
+        raise SettingsError(f"invalid {where}={value!r}: no such executable program (give its path, or put it on PATH)")
+    return found
 
 
 def require(settings: Settings, *names: str, why: str) -> None:

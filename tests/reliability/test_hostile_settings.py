@@ -116,6 +116,9 @@ INVALID: dict[str, st.SearchStrategy[str]] = {
         st.sampled_from(["nan", "NaN", "inf", "-inf", "1e400", "-0", "0", "five", "1s", "1,5"]),
     ),
     "boolean": _not(lambda v: v.strip().lower() in _BOOL, st.sampled_from(["y", "n", "2", "truee", "enabled"])),
+    "bearer_token": st.sampled_from(
+        ["token-0123\nX-Injected: 1", "two words", "tab\there", "bell\x07", "   ", "nul\x00inside", "cr\rlf"]
+    ),
     "ip_address": _not(
         _ip_ok,
         st.sampled_from(
@@ -161,7 +164,7 @@ INVALID: dict[str, st.SearchStrategy[str]] = {
 }
 CHOICES = {"endpoints_api": ("endpointslice", "endpoints", "both"), "log_format": ("auto", "json", "console")}
 # Free text by design: any value is a value (a uid, a context name, a path to create, a command, a token).
-FREE_TEXT = {"pod_uid", "context", "ssl_token", "arkouda_server", "ssh_home", "probe_host"}
+FREE_TEXT = {"pod_uid", "context", "arkouda_server", "ssh_home", "probe_host"}
 
 
 def _rule_name(name: str) -> str:
@@ -229,6 +232,7 @@ def test_a_valid_value_of_each_rule_is_accepted(name: str, tmp_path: Path) -> No
         "label_selector": "app.kubernetes.io/component=locale,tier in (a,b)",
         "server_log_level": "LogLevel.warn",
         "log_level": "DEBUG",
+        "bearer_token": " eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln \n",
     }
     raw = CHOICES[name][-1] if name in CHOICES else samples[_rule_name(name)]
     s.load([name], None, {s.OPTIONS[name].env[0]: raw})
@@ -321,11 +325,6 @@ def test_cert_file_without_key_file_is_a_settings_error(tmp_path: Path) -> None:
 # --- found here: settings whose bad values end in a traceback or name the wrong thing ------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py: SSL_TOKEN (and a TOKEN_FILE's content) may hold control characters; aiohttp then refuses "
-    "the header with a ValueError that nothing catches: a traceback and exit 1 instead of exit 2 naming SSL_TOKEN",
-)
 async def test_a_token_with_a_newline_is_a_settings_error(tmp_path: Path) -> None:
     from arkouda_k8s.testing.kube import KubeEmulator
 
@@ -351,11 +350,6 @@ async def test_a_token_with_a_newline_is_a_settings_error(tmp_path: Path) -> Non
     assert "SSL_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kube/config.py _kubeconfig: a KUBE_CONTEXT that the kubeconfig does not have is reported as "
-    "'invalid KUBECONFIG=…' — the message does not name KUBE_CONTEXT, the variable to fix",
-)
 async def test_a_missing_kube_context_is_named(tmp_path: Path) -> None:
     from arkouda_k8s.kube import load_api_config
     from arkouda_k8s.testing.kube import KubeEmulator
@@ -368,11 +362,6 @@ async def test_a_missing_kube_context_is_named(tmp_path: Path) -> None:
     assert "KUBE_CONTEXT" in str(bad.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/process.py ChildProcess.start: a missing ARKOUDA_SERVER_PATH raises FileNotFoundError "
-    "from create_subprocess_exec, uncaught: a traceback and exit 1 instead of a LaunchFailed (exit 8) naming it",
-)
 def test_a_missing_arkouda_server_executable_is_named(tmp_path: Path) -> None:
     done = _run(
         "single",
@@ -384,11 +373,6 @@ def test_a_missing_arkouda_server_executable_is_named(tmp_path: Path) -> None:
     assert "ARKOUDA_SERVER_PATH" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py existing_file / existing_dir: Path.expanduser() raises RuntimeError for ~unknown-user; "
-    "it escapes _check (which catches ValueError): a traceback and exit 1 instead of exit 2 naming the variable",
-)
 @pytest.mark.parametrize("variable", ["KUBECONFIG", "SSH_KEY_DIR"])
 def test_a_path_of_an_unknown_users_home_is_a_settings_error(variable: str) -> None:
     name = next(n for n, o in s.OPTIONS.items() if variable in o.env)
@@ -397,12 +381,6 @@ def test_a_path_of_an_unknown_users_home_is_a_settings_error(variable: str) -> N
     assert variable in str(bad.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py existing_file / existing_dir: Path.is_file()/is_dir() re-raise PermissionError (EACCES) "
-    "for a path under a directory the user cannot enter; it escapes _check (which catches ValueError): a "
-    "traceback and exit 1 instead of exit 2 naming the variable",
-)
 def test_a_path_the_user_cannot_reach_is_a_settings_error() -> None:
     import pwd
     import shutil

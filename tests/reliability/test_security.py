@@ -151,12 +151,6 @@ async def test_a_wrong_host_name_is_refused(tmp_path: Path) -> None:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registrar/daemon.py _api_step retries every ApiError except Forbidden: TlsRefused (an API certificate "
-    "that does not verify) is retried for ever — the sidecar logs api_step_failed and never exits; TlsRefused "
-    "should end it like Forbidden does (exit 10, the message naming CACERT_FILE)",
-)
 async def test_the_registrar_exits_with_the_api_code_on_an_untrusted_certificate(tmp_path: Path) -> None:
     async with KubeEmulator(tls=True) as emulator, KubeEmulator(tls=True) as stranger:
         remember_secret(emulator.admin_token)
@@ -316,12 +310,6 @@ def _direct_children(pid: int, command: str | None = None) -> list[int]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/process.py ChildProcess._pump passes arkouda_server's output through unchanged: with "
-    "AUTHENTICATE=true its banner `server listening on tcp://…?token=<token>` lands in the pod's log; scrub "
-    "the token (logs.scrub) before writing the line",
-)
 async def test_the_server_token_of_an_authenticating_server_is_not_in_the_pod_log(tmp_path: Path) -> None:
     async with open_process_bed(tmp_path) as bed:
         await bed.start_locales(1)

@@ -112,13 +112,6 @@ async def test_a_cancelled_watch_delivers_no_more_events() -> None:
     assert not went_on, "the watch ignored its cancellation and kept waiting for events"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kube/client.py _call retries on TimeoutError, also when the TimeoutError is aiohttp's request timeout "
-    "firing in the same loop iteration as the caller's own deadline: the caller's cancellation is lost and its "
-    "deadline not kept (LocaleWatch.wait_ready(3) returned when the 5 s partition ended); re-raise when "
-    "asyncio.current_task().cancelling() is set",
-)
 async def test_a_deadline_that_meets_a_request_timeout_is_kept(tmp_path: Path) -> None:
     """LOCALE_TIMEOUT (the caller's asyncio.timeout) ends while a request of the API layer times out in the same
     instant: the wait must still end at its deadline, with LocalesNotReady."""

@@ -375,6 +375,10 @@ class KubeClient:
                     name=name,
                 ) from None
             except (TimeoutError, aiohttp.ClientError, OSError) as failure:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Our caller's deadline (its own asyncio.timeout) came with this failure: not ours to retry.
+                    raise asyncio.CancelledError from failure
                 self.stats.errors_by_code[0] += 1
                 self.stats.requests[(verb, res.plural, 0)] += 1
                 last = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__

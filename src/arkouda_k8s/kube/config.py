@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from arkouda_k8s import logs
 from arkouda_k8s.errors import SettingsError
 from arkouda_k8s.kube.errors import NoCredentials
+from arkouda_k8s.settings import bearer_token, dns1123_label
 
 if TYPE_CHECKING:
     from kubernetes_asyncio.client import Configuration
@@ -87,9 +88,13 @@ class _TokenFileWatcher:
 
 
 def read_token(path: Path) -> str:
+    """A bearer token from its file; SettingsError when the file holds something else."""
     token = path.read_text().strip()
     logs.register_secret(token)
-    return token
+    try:
+        return bearer_token(token)
+    except ValueError as rule:
+        raise SettingsError(f"invalid token file {str(path)!r}: {rule}") from None
 
 
 async def load_api_config(
@@ -104,7 +109,13 @@ async def load_api_config(
     if settings.k8s_host:
         config = _explicit_host(settings, sa)
     elif settings.kubeconfig:
-        config = await _kubeconfig(Path(settings.kubeconfig), settings.context, sa, settings.source.get("kubeconfig"))
+        config = await _kubeconfig(
+            Path(settings.kubeconfig),
+            settings.context,
+            sa,
+            settings.source.get("kubeconfig"),
+            settings.source.get("context"),
+        )
     elif sa.available:
         config = sa.config()
     elif (default := DEFAULT_KUBECONFIG.expanduser()).is_file():  # noqa: ASYNC240  (one stat, at start)
@@ -180,7 +191,9 @@ def _explicit_host(settings: Settings, sa: _ServiceAccount) -> ApiConfig:
     )
 
 
-async def _kubeconfig(path: Path, context: str | None, sa: _ServiceAccount, named_by: str | None) -> ApiConfig:
+async def _kubeconfig(
+    path: Path, context: str | None, sa: _ServiceAccount, named_by: str | None, context_named_by: str | None = None
+) -> ApiConfig:
     import yaml
     from kubernetes_asyncio.client import Configuration
     from kubernetes_asyncio.config import ConfigException, kube_config
@@ -193,11 +206,20 @@ async def _kubeconfig(path: Path, context: str | None, sa: _ServiceAccount, name
         document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         if not isinstance(document, dict):
             raise ConfigException("not a YAML mapping")
+        listed = [c for c in document.get("contexts") or [] if isinstance(c, dict)]
+        if context and not any(c.get("name") == context for c in listed):
+            names = ", ".join(str(c.get("name")) for c in listed) or "none"
+            raise SettingsError(
+                f"invalid {context_named_by or 'KUBE_CONTEXT'}={context!r}: {path} has no such context "
+                f"(it has: {names})"
+            )
         loader = kube_config.KubeConfigLoader(
             config_dict=document, active_context=context, config_base_path=str(path.parent)
         )
         contexts, active = loader.list_contexts(), loader.current_context
         await loader.load_and_set(cfg)
+    except SettingsError:
+        raise
     except ConfigException as bad:
         raise SettingsError(f"invalid {where}: {bad}") from None
     except Exception as bad:  # yaml errors, wrong shapes: a kubeconfig we cannot use
@@ -207,10 +229,23 @@ async def _kubeconfig(path: Path, context: str | None, sa: _ServiceAccount, name
             f"invalid {where}: its cluster sets insecure-skip-tls-verify; arkouda-k8s always verifies the API "
             "server's certificate: give certificate-authority or certificate-authority-data instead"
         )
+    if not str(cfg.host or "").startswith(("https://", "http://")):
+        raise SettingsError(
+            f"invalid {where}: its cluster's server is {cfg.host!r}, not the API server's URL "
+            "(like https://10.0.0.1:6443)"
+        )
     chosen: dict[str, Any] = active or {}
     if context:
         chosen = next((c for c in contexts if c.get("name") == context), {})
-    ns = sa.namespace or (chosen.get("context") or {}).get("namespace") or "default"
+    context_ns = (chosen.get("context") or {}).get("namespace")
+    if context_ns:
+        try:
+            dns1123_label(str(context_ns))
+        except ValueError as rule:
+            raise SettingsError(
+                f"invalid {where}: context {chosen.get('name')!r} has namespace {context_ns!r}, which {rule}"
+            ) from None
+    ns = sa.namespace or context_ns or "default"
     token = (cfg.api_key or {}).get("BearerToken") or (cfg.api_key or {}).get("authorization")
     if token:
         logs.register_secret(str(token).removeprefix("Bearer "))

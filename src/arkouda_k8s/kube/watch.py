@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -43,8 +44,11 @@ async def list_and_watch(
     label_selector: str | None = None,
     field_selector: str | None = None,
     timeout_seconds: int = 240,
+    deadline: float | None = None,
 ) -> AsyncGenerator[WatchEvent, None]:
-    """Yield the current set of objects after the list and after every change, forever."""
+    """Yield the current set of objects after the list and after every change, forever — or, with a
+    `deadline` (loop time), until then: ApiUnavailable once it has passed. Pass the deadline, do not only
+    cancel: a cancellation that meets a request's own timeout can be lost (the request is then retried)."""
     objects: dict[str, JSON] = {}
     view = MappingProxyType(objects)
     resource_version = ""
@@ -53,7 +57,9 @@ async def list_and_watch(
     loop = asyncio.get_running_loop()
     while True:
         if need_list:
-            listed = await kube.list(res, namespace, label_selector=label_selector, field_selector=field_selector)
+            listed = await kube.list(
+                res, namespace, label_selector=label_selector, field_selector=field_selector, deadline=deadline
+            )
             objects = {o["metadata"]["name"]: o for o in listed.items}
             view = MappingProxyType(objects)  # no copy per event: a thousand pods make a thousand events
             resource_version = listed.resource_version
@@ -61,8 +67,11 @@ async def list_and_watch(
             yield WatchEvent("SYNCED", None, view)
         started, seen = loop.time(), 0
         try:
+            watch_for = timeout_seconds
+            if deadline is not None:
+                watch_for = max(1, min(timeout_seconds, math.ceil(deadline - loop.time())))
             async for kind, obj in _watch_once(
-                kube, res, namespace, resource_version, timeout_seconds, label_selector, field_selector
+                kube, res, namespace, resource_version, watch_for, label_selector, field_selector, deadline
             ):
                 seen += 1
                 resource_version = str(obj.get("metadata", {}).get("resourceVersion") or resource_version)
@@ -92,6 +101,7 @@ async def _watch_once(
     timeout_seconds: int,
     label_selector: str | None,
     field_selector: str | None,
+    deadline: float | None = None,
 ) -> AsyncIterator[tuple[str, JSON]]:
     """One watch request, until the server ends it (or stops answering): (type, object) pairs."""
     import aiohttp
@@ -103,6 +113,7 @@ async def _watch_once(
         timeout_seconds=timeout_seconds,
         label_selector=label_selector,
         field_selector=field_selector,
+        deadline=deadline,
     )
     idle_limit = timeout_seconds + kube.retry.request_timeout
     try:
