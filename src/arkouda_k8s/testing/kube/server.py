@@ -427,7 +427,17 @@ class ApiServer:
     async def _delete_options(self, request: web.Request) -> JSON:
         options: JSON = {}
         raw = await request.read()
-        if raw.strip():
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type == "application/vnd.kubernetes.protobuf":
+            # client-go's typed clients (helm uninstall) send DeleteOptions in protobuf; what we cannot decode
+            # is taken as the default options (the query's, below) — a documented simplification.
+            try:
+                decoded = protobuf.decode(raw) if raw.strip() else None
+            except protobuf.ProtobufError:
+                decoded = None
+            if isinstance(decoded, dict):
+                options.update({k: v for k, v in decoded.items() if k not in ("kind", "apiVersion")})
+        elif raw.strip():
             try:
                 parsed = json.loads(raw)
             except ValueError as bad:
