@@ -286,13 +286,13 @@ async def _run_registrar(emulator: KubeEmulator, settings: s.Settings, tmp_path:
         if drift:
             # Someone changes what the registrar wrote; it notices (watch, reconcile) and puts it back.
             name = published["metadata"]["name"]
-            wrong = [{"addresses": ["10.9.9.9"], "conditions": {"ready": False}}]
+            wrong = [{"addresses": ["198.51.100.9"], "conditions": {"ready": False}}]
             await emulator.patch("discovery.k8s.io/v1", "EndpointSlice", NS, name, {"endpoints": wrong})
             await _until_async(lambda: _slice_ready(emulator, name, str(settings.pod_ip)))
             await emulator.delete("discovery.k8s.io/v1", "EndpointSlice", NS, name)  # and then deletes it
             await _until_async(lambda: _new_slice_ready(emulator, name, str(settings.pod_ip)))
             if registrar.publisher.write_endpoints:
-                bad = {"subsets": [{"addresses": [{"ip": "10.9.9.9"}], "ports": [{"name": "arkouda", "port": 1}]}]}
+                bad = {"subsets": [{"addresses": [{"ip": "198.51.100.9"}], "ports": [{"name": "arkouda", "port": 1}]}]}
                 await emulator.patch("v1", "Endpoints", NS, RELEASE, bad)
                 await _until_async(lambda: _endpoints_at(emulator, str(settings.pod_ip)))
             # its slice watch ends at its timeoutSeconds (the reconcile period, at least 1 s): then it is logged

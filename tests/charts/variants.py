@@ -21,7 +21,7 @@ _ENDPOINTS_BOTH: Values = {"registrar": {"endpointsApi": "both"}}
 _ENDPOINTS_ONLY: Values = {"registrar": {"endpointsApi": "endpoints"}}
 _K8S_HOST: Values = {
     "external": {
-        "k8sHost": "https://10.0.0.1:6443",
+        "k8sHost": "https://198.51.100.1:6443",
         "tlsSecret": "arkouda-server",
         "cacertFile": "/etc/ssl/arkouda/ca.crt",
     }

@@ -9,7 +9,7 @@ from arkouda_k8s.entrypoints.gasnet import SshLaunch, launch_environment, server
 from arkouda_k8s.settings import load
 
 SSH = SshLaunch(
-    hosts=["10.1.0.1", "10.1.0.2", "10.1.0.3"],
+    hosts=["198.51.100.1", "198.51.100.2", "198.51.100.3"],
     wrapper=Path("/h/.ssh/gasnet-ssh"),
     identity=Path("/h/.ssh/id_ed25519"),
     known_hosts=Path("/h/.ssh/known_hosts"),
@@ -19,10 +19,10 @@ SSH = SshLaunch(
 
 def test_gasnet_environment_per_design() -> None:
     settings = load(["threads_per_locale"], None, {"CHPL_RT_NUM_THREADS_PER_LOCALE": "4"})
-    env = launch_environment(settings, SSH, "10.1.0.1", {"PATH": "/usr/bin", "HOME": "/h"})
+    env = launch_environment(settings, SSH, "198.51.100.1", {"PATH": "/usr/bin", "HOME": "/h"})
     assert env["GASNET_SPAWNFN"] == "S"
-    assert env["GASNET_SSH_SERVERS"] == env["SSH_SERVERS"] == "10.1.0.1 10.1.0.2 10.1.0.3"
-    assert env["GASNET_MASTERIP"] == "10.1.0.1"
+    assert env["GASNET_SSH_SERVERS"] == env["SSH_SERVERS"] == "198.51.100.1 198.51.100.2 198.51.100.3"
+    assert env["GASNET_MASTERIP"] == "198.51.100.1"
     assert env["GASNET_SUPERNODE_MAXSIZE"] == "1"
     assert env["GASNET_SSH_CMD"] == "/h/.ssh/gasnet-ssh"
     assert "-p 2222" in env["GASNET_SSH_OPTIONS"] and "StrictHostKeyChecking=yes" in env["GASNET_SSH_OPTIONS"]
@@ -34,21 +34,21 @@ def test_no_secret_and_nothing_unrelated_is_inherited() -> None:
     parent = {
         "PATH": "/usr/bin",
         "HOME": "/h",
-        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_HOST": "203.0.113.1",
         "SSL_TOKEN": "t0ken-value",
         "TOKEN_FILE": "/var/run/token",
         "CERT_FILE": "/c",
         "KEY_FILE": "/k",
         "ARKOUDA_SERVER_TOKEN": "abc",
         "AWS_SECRET_ACCESS_KEY": "x",
-        "GASNET_WORKERIP": "10.1.0.0",
+        "GASNET_WORKERIP": "198.51.100.0",
         "CHPL_RT_OVERSUBSCRIBED": "yes",
         "GASNET_SSH_KEY_PASSWORD": "pw",
         "ARKOUDA_SERVER_CONNECTION_INFO": "/tmp/info",
         "ARKOUDA_SNEAKY": "registered-value-1234567",
     }
-    env = launch_environment(load([]), SSH, "10.1.0.1", parent)
-    assert env["GASNET_WORKERIP"] == "10.1.0.0"
+    env = launch_environment(load([]), SSH, "198.51.100.1", parent)
+    assert env["GASNET_WORKERIP"] == "198.51.100.0"
     assert env["CHPL_RT_OVERSUBSCRIBED"] == "yes"
     assert env["ARKOUDA_SERVER_CONNECTION_INFO"] == "/tmp/info"
     for leaked in (

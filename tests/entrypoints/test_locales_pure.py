@@ -10,7 +10,7 @@ from arkouda_k8s.entrypoints.locales import diagnose, is_ready, ready_locales
 def pod(
     name: str,
     phase: str = "Running",
-    ip: str | None = "10.1.0.1",
+    ip: str | None = "198.51.100.1",
     ready: bool = True,
     deleting: bool = False,
     waiting: str | None = None,

@@ -30,7 +30,7 @@ def _load(*names: str, **env: str) -> s.Settings:
         ("NUMLOCALES", "0", "must be an integer of at least 1"),
         ("NUM_LOCALES", "-3", "must be an integer of at least 1"),
         ("NUMLOCALES", "three", "must be an integer of at least 1"),
-        ("MY_IP", "10.0.0.300", "must be an IPv4 or IPv6 address"),
+        ("MY_IP", "198.51.100.300", "must be an IPv4 or IPv6 address"),
         ("POD_IP", "not-an-ip", "must be an IPv4 or IPv6 address"),
         ("KUBECONFIG", "/nonexistent/kubeconfig", "no such file"),
         ("CACERT_FILE", "/nonexistent/ca.crt", "no such file"),
@@ -70,7 +70,7 @@ def test_seed_names_are_accepted_and_typed(tmp_path: Path) -> None:
         "threads_per_locale",
         "kubeconfig",
         "k8s_host",
-        MY_IP="10.42.0.7",
+        MY_IP="203.0.113.7",
         NUMLOCALES="3",
         EXTERNAL_SERVICE_NAME="arkouda",
         EXTERNAL_SERVICE_PORT="5555",
@@ -85,7 +85,7 @@ def test_seed_names_are_accepted_and_typed(tmp_path: Path) -> None:
         KUBECONFIG=str(kubeconfig),
         K8S_HOST="https://localhost:6443",
     )
-    assert (got.pod_ip, got.num_locales, got.service_port, got.threads_per_locale) == ("10.42.0.7", 3, 5555, 4)
+    assert (got.pod_ip, got.num_locales, got.service_port, got.threads_per_locale) == ("203.0.113.7", 3, 5555, 4)
     assert (got.authenticate, got.mem_track, got.server_log_level) == (False, True, "LogLevel.DEBUG")
     assert got.kubeconfig == kubeconfig
     assert got.source["pod_ip"] == "MY_IP"

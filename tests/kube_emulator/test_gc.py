@@ -168,7 +168,7 @@ async def test_deleting_a_service_deletes_its_endpoints(kube_emulator: KubeEmula
             "apiVersion": "v1",
             "kind": "Endpoints",
             "metadata": {"name": "s", "namespace": "default"},
-            "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}],
+            "subsets": [{"addresses": [{"ip": "198.51.100.1"}]}],
         }
     )
     await kube_emulator.delete("v1", "Service", "default", "s")
@@ -188,8 +188,8 @@ async def test_service_with_a_selector_gets_a_slice_and_endpoints_from_its_pods(
     await kube_emulator.create_pod("default", "web-0", labels={"app": "web"}, spec=spec)
     await kube_emulator.create_pod("default", "web-1", labels={"app": "web"}, spec=spec)
     await kube_emulator.create_pod("default", "other", labels={"app": "other"}, spec=spec)
-    await kube_emulator.set_pod_ready("default", "web-0", ip="10.0.0.10")
-    await kube_emulator.set_pod_ready("default", "web-1", ip="10.0.0.11", ready=False)
+    await kube_emulator.set_pod_ready("default", "web-0", ip="198.51.100.10")
+    await kube_emulator.set_pod_ready("default", "web-1", ip="198.51.100.11", ready=False)
     await asyncio.sleep(0.05)
     slices = await kube_emulator.list(
         "discovery.k8s.io/v1", "EndpointSlice", "default", label_selector="kubernetes.io/service-name=web"
@@ -200,11 +200,11 @@ async def test_service_with_a_selector_gets_a_slice_and_endpoints_from_its_pods(
     assert managed["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
     assert managed["ports"] == [{"name": "http", "protocol": "TCP", "port": 8080}]
     ready = {e["addresses"][0]: e["conditions"]["ready"] for e in managed["endpoints"]}
-    assert ready == {"10.0.0.10": True, "10.0.0.11": False}
+    assert ready == {"198.51.100.10": True, "198.51.100.11": False}
     endpoints = await kube_emulator.get("v1", "Endpoints", "default", "web")
     subset = endpoints["subsets"][0]
-    assert [a["ip"] for a in subset["addresses"]] == ["10.0.0.10"]
-    assert [a["ip"] for a in subset["notReadyAddresses"]] == ["10.0.0.11"]
+    assert [a["ip"] for a in subset["addresses"]] == ["198.51.100.10"]
+    assert [a["ip"] for a in subset["notReadyAddresses"]] == ["198.51.100.11"]
     await kube_emulator.delete("v1", "Service", "default", "web")
     for _ in range(100):
         if not await kube_emulator.list("discovery.k8s.io/v1", "EndpointSlice", "default"):

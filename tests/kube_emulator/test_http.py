@@ -94,7 +94,7 @@ async def test_v1_endpoints_carry_the_deprecation_warning(kube_emulator: KubeEmu
         "apiVersion": "v1",
         "kind": "Endpoints",
         "metadata": {"name": "e"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}],
+        "subsets": [{"addresses": [{"ip": "198.51.100.1"}]}],
     }
     status, _, headers = await _call(
         kube_emulator, "POST", "/api/v1/namespaces/default/endpoints", json.dumps(body).encode(), "application/json"
@@ -197,7 +197,7 @@ async def test_put_creates_endpoints_but_not_config_maps(kube_emulator: KubeEmul
         "apiVersion": "v1",
         "kind": "Endpoints",
         "metadata": {"name": "e"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}],
+        "subsets": [{"addresses": [{"ip": "198.51.100.1"}]}],
     }
     status, _, _ = await _call(
         kube_emulator,

@@ -253,7 +253,7 @@ async def test_kubectl_get_prints_server_side_columns(
 ) -> None:
     config = kube_emulator.write_kubeconfig(tmp_path / "config", namespace="default")
     await kube_emulator.create_pod("default", "locale-0")
-    await kube_emulator.set_pod_ready("default", "locale-0", ip="10.0.0.3")
+    await kube_emulator.set_pod_ready("default", "locale-0", ip="198.51.100.3")
     code, out, err = await _run(kubectl, "get", "pods", kubeconfig=config)
     assert code == 0, err
     header, row = out.splitlines()

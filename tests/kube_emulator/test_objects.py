@@ -135,13 +135,13 @@ async def test_bad_label_selector_is_400(kube_api: Api) -> None:
 async def test_field_selectors(kube_api: Api) -> None:
     emu, api = kube_api
     core = client.CoreV1Api(api)
-    await emu.create_pod("default", "run", ip="10.0.0.7", phase="Running")
+    await emu.create_pod("default", "run", ip="198.51.100.7", phase="Running")
     await emu.create_pod("default", "wait")
     running = await core.list_namespaced_pod("default", field_selector="status.phase=Running")
     assert [p.metadata.name for p in running.items] == ["run"]
     by_name = await core.list_namespaced_pod("default", field_selector="metadata.name=wait")
     assert [p.metadata.name for p in by_name.items] == ["wait"]
-    by_ip = await core.list_namespaced_pod("default", field_selector="status.podIP=10.0.0.7")
+    by_ip = await core.list_namespaced_pod("default", field_selector="status.podIP=198.51.100.7")
     assert [p.metadata.name for p in by_ip.items] == ["run"]
     with pytest.raises(ApiException) as caught:
         await core.list_namespaced_pod("default", field_selector="spec.bogus=1")
@@ -173,7 +173,7 @@ async def test_merge_and_json_patch(kube_api: Api) -> None:
     body = {
         "metadata": {"name": "s", "labels": {"kubernetes.io/service-name": "s"}},
         "addressType": "IPv4",
-        "endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": True}}],
+        "endpoints": [{"addresses": ["198.51.100.1"], "conditions": {"ready": True}}],
         "ports": [{"name": "p", "port": 80, "protocol": "TCP"}],
     }
     await discovery.create_namespaced_endpoint_slice("default", body)
@@ -227,9 +227,9 @@ async def test_pod_status_subresource_changes_only_status(kube_api: Api) -> None
     core = client.CoreV1Api(api)
     await core.create_namespaced_pod("default", _pod("s"))
     patched = await core.patch_namespaced_pod_status(
-        "s", "default", {"status": {"phase": "Running", "podIP": "10.0.0.9"}, "spec": {"nodeName": "sneaky"}}
+        "s", "default", {"status": {"phase": "Running", "podIP": "198.51.100.9"}, "spec": {"nodeName": "sneaky"}}
     )
-    assert patched.status.phase == "Running" and patched.status.pod_ip == "10.0.0.9"
+    assert patched.status.phase == "Running" and patched.status.pod_ip == "198.51.100.9"
     assert patched.spec.node_name is None
     ignored = await core.patch_namespaced_pod("s", "default", {"status": {"phase": "Failed"}})
     assert ignored.status.phase == "Running"

@@ -18,18 +18,18 @@ def _condition(pod: dict[str, object], kind: str) -> str | None:
 
 async def test_set_pod_ready_sets_running_ready_ip_and_conditions(kube_emulator: KubeEmulator) -> None:
     await kube_emulator.create_pod("default", "p", labels={"app": "a"})
-    pod = await kube_emulator.set_pod_ready("default", "p", ip="10.0.0.5")
+    pod = await kube_emulator.set_pod_ready("default", "p", ip="198.51.100.5")
     status = pod["status"]
     assert status["phase"] == "Running"
-    assert status["podIP"] == "10.0.0.5" and status["podIPs"] == [{"ip": "10.0.0.5"}]
+    assert status["podIP"] == "198.51.100.5" and status["podIPs"] == [{"ip": "198.51.100.5"}]
     assert _condition(pod, "Ready") == "True" and _condition(pod, "ContainersReady") == "True"
     assert status["containerStatuses"][0]["ready"] is True
 
 
 async def test_readiness_flips_without_leaving_running(kube_emulator: KubeEmulator) -> None:
     await kube_emulator.create_pod("default", "p")
-    await kube_emulator.set_pod_ready("default", "p", ip="10.0.0.6")
-    pod = await kube_emulator.set_pod_ready("default", "p", ip="10.0.0.6", ready=False)
+    await kube_emulator.set_pod_ready("default", "p", ip="198.51.100.6")
+    pod = await kube_emulator.set_pod_ready("default", "p", ip="198.51.100.6", ready=False)
     assert pod["status"]["phase"] == "Running"
     assert _condition(pod, "Ready") == "False"
 

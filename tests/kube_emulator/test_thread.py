@@ -12,7 +12,7 @@ def test_start_in_thread_serves_synchronous_callers() -> None:
     emulator = KubeEmulator().start_in_thread()
     try:
         emulator.run(emulator.create_pod("default", "p", labels={"app": "x"}))
-        emulator.run(emulator.set_pod_ready("default", "p", ip="10.0.0.9"))
+        emulator.run(emulator.set_pod_ready("default", "p", ip="198.51.100.9"))
         assert emulator.url.startswith("http://127.0.0.1:")
         request = urllib.request.Request(  # noqa: S310 - the loopback emulator's http URL
             emulator.url + "/api/v1/namespaces/default/pods?labelSelector=app%3Dx",
@@ -20,6 +20,6 @@ def test_start_in_thread_serves_synchronous_callers() -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback emulator URL
             pods = json.load(response)
-        assert [p["status"]["podIP"] for p in pods["items"]] == ["10.0.0.9"]
+        assert [p["status"]["podIP"] for p in pods["items"]] == ["198.51.100.9"]
     finally:
         emulator.stop_in_thread()

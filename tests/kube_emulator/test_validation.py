@@ -71,7 +71,7 @@ async def test_service_ports_need_names_when_several_and_a_valid_number(kube_emu
 
 
 async def test_endpoint_slice_address_type_is_required_and_checked(kube_emulator: KubeEmulator) -> None:
-    body = _slice("10.0.0.1")
+    body = _slice("198.51.100.1")
     body["addressType"] = "IPv5"
     error = await _invalid(kube_emulator, body)
     assert error.message == (
@@ -112,7 +112,7 @@ async def test_the_test_only_switch_admits_loopback_endpoint_addresses(kube_emul
 
 
 async def test_a_generated_name_is_named_in_the_error(kube_emulator: KubeEmulator) -> None:
-    body = _slice("10.0.0.1")
+    body = _slice("198.51.100.1")
     body["metadata"] = {"generateName": "arkouda-", "namespace": "default"}
     body["addressType"] = "bogus"
     error = await _invalid(kube_emulator, body)

@@ -33,7 +33,7 @@ async def test_watch_stream_from_list_resource_version(kube_api: Api) -> None:
     async def changes() -> None:
         await asyncio.sleep(0.05)
         await emu.create_pod("default", "after", labels={"app": "w"})
-        await emu.set_pod_ready("default", "after", ip="10.0.0.2")
+        await emu.set_pod_ready("default", "after", ip="198.51.100.2")
         await emu.delete_pod("default", "after", grace_period_seconds=0)
 
     task = asyncio.create_task(changes())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from arkouda_k8s.registrar import objects as o
 
-POD = o.PodIdentity(name="arkouda-server-0", uid="uid-1", ip="10.42.0.7", namespace="ns", instance="rel")
+POD = o.PodIdentity(name="arkouda-server-0", uid="uid-1", ip="198.51.100.7", namespace="ns", instance="rel")
 SPEC = o.ServiceSpec("arkouda", (o.Port("arkouda", 5555, 5555), o.Port("metrics", 5556, 5557)))
 
 
@@ -33,7 +33,7 @@ def test_slice_has_generate_name_labels_owner_target_ports_and_all_conditions() 
         {"name": "metrics", "port": 5557, "protocol": "TCP"},
     ]
     (endpoint,) = es["endpoints"]
-    assert endpoint["addresses"] == ["10.42.0.7"]
+    assert endpoint["addresses"] == ["198.51.100.7"]
     assert endpoint["conditions"] == {"ready": True, "serving": True, "terminating": False}
     assert endpoint["targetRef"] == {"kind": "Pod", "namespace": "ns", "name": "arkouda-server-0", "uid": "uid-1"}
 
@@ -51,10 +51,10 @@ def test_terminating_is_never_ready() -> None:
 def test_legacy_endpoints_skip_mirroring_and_split_ready_from_not_ready() -> None:
     ready = o.legacy_endpoints(SPEC, POD, ready=True)
     assert ready["metadata"]["labels"]["endpointslice.kubernetes.io/skip-mirror"] == "true"
-    assert ready["subsets"][0]["addresses"][0]["ip"] == "10.42.0.7"
+    assert ready["subsets"][0]["addresses"][0]["ip"] == "198.51.100.7"
     not_ready = o.legacy_endpoints(SPEC, POD, ready=False)
     assert "addresses" not in not_ready["subsets"][0]
-    assert not_ready["subsets"][0]["notReadyAddresses"][0]["ip"] == "10.42.0.7"
+    assert not_ready["subsets"][0]["notReadyAddresses"][0]["ip"] == "198.51.100.7"
 
 
 def test_ownership_needs_the_uid_not_just_the_name() -> None:
@@ -68,7 +68,7 @@ def test_drift_is_found_and_absent_when_equal() -> None:
     desired = o.endpoint_slice(SPEC, POD, ready=True)
     current = {**desired, "metadata": {**desired["metadata"], "name": "arkouda-abcde"}}
     assert o.slice_drift(current, desired) == []
-    edited = {**current, "endpoints": [{"addresses": ["10.9.9.9"], "conditions": {"ready": True}}]}
+    edited = {**current, "endpoints": [{"addresses": ["203.0.113.9"], "conditions": {"ready": True}}]}
     assert o.slice_drift(edited, desired) == ["endpoints"]
     wrong_ports = {**current, "ports": [{"name": "arkouda", "port": 1, "protocol": "TCP"}]}
     assert o.slice_drift(wrong_ports, desired) == ["ports"]

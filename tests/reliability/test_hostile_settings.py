@@ -123,16 +123,16 @@ INVALID: dict[str, st.SearchStrategy[str]] = {
         _ip_ok,
         st.sampled_from(
             [
-                "10.0.0.1,10.0.0.2",  # a list where one address belongs
-                "10.0.0.1 10.0.0.2",
-                "10.0.0.1;10.0.0.2",
-                "10.0.0.256",
+                "198.51.100.1,198.51.100.2",  # a list where one address belongs
+                "198.51.100.1 198.51.100.2",
+                "198.51.100.1;198.51.100.2",
+                "198.51.100.256",
                 "10.0.0",
-                "10.0.0.1/24",
+                "198.51.100.1/24",
                 "::g",
                 "fe80:::1",
                 "[::1]",
-                "10.0.0.1:5555",
+                "198.51.100.1:5555",
                 "localhost",
             ]
         ),
@@ -147,7 +147,9 @@ INVALID: dict[str, st.SearchStrategy[str]] = {
     ),
     "https_url": _not(
         lambda v: bool(_URL.fullmatch(v)),
-        st.sampled_from(["ftp://10.0.0.1", "https://", "https:// 10.0.0.1", "10.0.0.1:6443", "https//x", "tcp://a:1"]),
+        st.sampled_from(
+            ["ftp://198.51.100.1", "https://", "https:// 198.51.100.1", "198.51.100.1:6443", "https//x", "tcp://a:1"]
+        ),
     ),
     "label_selector": st.one_of(
         st.sampled_from([" ", "\t", "\n"]),
@@ -228,7 +230,7 @@ def test_a_valid_value_of_each_rule_is_accepted(name: str, tmp_path: Path) -> No
         "ip_address": "fd00::7",
         "existing_file": str(Path(__file__)),
         "existing_dir": str(tmp_path),
-        "https_url": "https://10.0.0.1:6443/",
+        "https_url": "https://198.51.100.1:6443/",
         "label_selector": "app.kubernetes.io/component=locale,tier in (a,b)",
         "server_log_level": "LogLevel.warn",
         "log_level": "DEBUG",
@@ -285,7 +287,7 @@ def _run(*argv: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> sub
     ("command", "env", "names"),
     [
         ("server", {"NUMLOCALES": "0"}, "NUMLOCALES"),
-        ("server", {"POD_IP": "10.0.0.1,10.0.0.2"}, "POD_IP"),
+        ("server", {"POD_IP": "198.51.100.1,198.51.100.2"}, "POD_IP"),
         ("server", {"NUMLOCALES": "3"}, "--pod-ip (env POD_IP)"),  # required, not given
         ("single", {"SHUTDOWN_TIMEOUT": "nan"}, "SHUTDOWN_TIMEOUT"),
         ("locale", {"SSH_PORT": "65536"}, "SSH_PORT"),

@@ -18,24 +18,24 @@ def _slice(name: str, ports: list[dict[str, object]], *endpoints: tuple[str, dic
 def test_only_ready_endpoints_count_and_the_port_is_the_arkouda_one() -> None:
     ports = [{"name": "metrics", "port": 5556}, {"name": "arkouda", "port": 5555}]
     slices = [
-        _slice("a", ports, ("10.0.0.1", {"ready": False, "serving": False, "terminating": False})),
-        _slice("b", ports, ("10.0.0.2", {"ready": True, "serving": True, "terminating": True})),
-        _slice("c", ports, ("10.0.0.3", {"ready": True, "serving": True, "terminating": False})),
+        _slice("a", ports, ("198.51.100.1", {"ready": False, "serving": False, "terminating": False})),
+        _slice("b", ports, ("198.51.100.2", {"ready": True, "serving": True, "terminating": True})),
+        _slice("c", ports, ("198.51.100.3", {"ready": True, "serving": True, "terminating": False})),
     ]
-    assert ready_endpoint(slices) == ("10.0.0.3", 5555)
+    assert ready_endpoint(slices) == ("198.51.100.3", 5555)
     assert ready_endpoint(slices[:2]) is None
 
 
 def test_the_only_port_is_used_when_none_is_named_arkouda() -> None:
-    assert ready_endpoint([_slice("a", [{"port": 7000}], ("10.0.0.1", {}))]) == ("10.0.0.1", 7000)
-    two_unnamed = [_slice("a", [{"name": "x", "port": 1}, {"name": "y", "port": 2}], ("10.0.0.1", {}))]
+    assert ready_endpoint([_slice("a", [{"port": 7000}], ("198.51.100.1", {}))]) == ("198.51.100.1", 7000)
+    two_unnamed = [_slice("a", [{"name": "x", "port": 1}, {"name": "y", "port": 2}], ("198.51.100.1", {}))]
     assert ready_endpoint(two_unnamed) is None
 
 
 def test_cluster_domain_comes_from_the_search_list(tmp_path: Path) -> None:
     conf = tmp_path / "resolv.conf"
     conf.write_text(
-        "nameserver 10.96.0.10\nsearch team-a.svc.corp.internal svc.corp.internal corp.internal\noptions ndots:5\n"
+        "nameserver 203.0.113.10\nsearch team-a.svc.corp.internal svc.corp.internal corp.internal\noptions ndots:5\n"
     )
     assert cluster_domain(conf) == "corp.internal"
     conf.write_text("nameserver 1.1.1.1\nsearch example.org\n")
@@ -45,4 +45,4 @@ def test_cluster_domain_comes_from_the_search_list(tmp_path: Path) -> None:
 
 def test_endpoint_url_brackets_ipv6() -> None:
     assert Endpoint("fd00::1", 5555, "api").url == "tcp://[fd00::1]:5555"
-    assert Endpoint("10.0.0.1", 5555, "api").url == "tcp://10.0.0.1:5555"
+    assert Endpoint("198.51.100.1", 5555, "api").url == "tcp://198.51.100.1:5555"

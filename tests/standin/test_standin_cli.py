@@ -87,7 +87,7 @@ def test_help_lists_the_config_vars_and_exits_0(standin_factory: StartStandin) -
         ("ARKOUDA_STANDIN_BIND_DELAY", "-1", "must be a number of seconds of at least 0"),
         ("ARKOUDA_STANDIN_CRASH_AFTER", "soon", "must be a number of seconds"),
         ("ARKOUDA_STANDIN_CRASH_SIGNAL", "NOPE", "must be a signal name"),
-        ("ARKOUDA_STANDIN_BIND", "10.1.2.3", "is not a loopback address"),
+        ("ARKOUDA_STANDIN_BIND", "198.51.100.3", "is not a loopback address"),
     ],
 )
 def test_a_bad_knob_exits_2_naming_the_variable(

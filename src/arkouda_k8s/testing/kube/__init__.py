@@ -6,7 +6,7 @@
         async with ApiClient(emu.configuration()) as api: ...      # admin (system:masters)
         emu.write_kubeconfig(path)                                 # for kubectl / helm / subprocesses
         await emu.create_pod("ns", "locale-0", labels={...})
-        await emu.set_pod_ready("ns", "locale-0", ip="10.0.0.5")
+        await emu.set_pod_ready("ns", "locale-0", ip="198.51.100.5")
         emu.faults.fail_next(2, verb="create", resource="endpointslices", status=503)
         emu.permissions_used("system:serviceaccount:ns:registrar")  # {(group, resource, verb)}
 

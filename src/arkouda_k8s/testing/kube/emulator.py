@@ -3,7 +3,7 @@
     async with KubeEmulator() as emu:               # HTTP, RBAC off
         async with ApiClient(emu.configuration()) as api: ...
         await emu.create_pod("default", "locale-0", labels={"app": "x"})
-        await emu.set_pod_ready("default", "locale-0", ip="10.0.0.5")
+        await emu.set_pod_ready("default", "locale-0", ip="198.51.100.5")
 
 From synchronous code: `emu.start_in_thread()`, `emu.run(emu.create_pod(...))`, `emu.stop_in_thread()`.
 
@@ -415,7 +415,7 @@ class KubeEmulator:
             ]
         return await self.update_status("v1", "Pod", namespace, name, status)
 
-    async def set_pod_ready(self, namespace: str, name: str, ip: str = "10.0.0.5", ready: bool = True) -> JSON:
+    async def set_pod_ready(self, namespace: str, name: str, ip: str = "198.51.100.5", ready: bool = True) -> JSON:
         """Running, Ready (or not), with a podIP and the conditions a kubelet writes, in one status update."""
         pod = self.api.get(self._pods(), namespace, name)
         conditions = (pod.get("status") or {}).get("conditions")
