@@ -1,6 +1,6 @@
 """Golden conformance: replay every exchange recorded from a real kube-apiserver 1.28, in order.
 
-Each file of `golden/` (copied from the shared recording, see its README) is one request; the files
+Each file of `kube-golden/` (copied from the shared recording, see its README) is one request; the files
 are stateful, so the replay runs once per module and each file is then one test. Compared: status
 code, reason, message, details.causes[].field/reason, the kind, and the whole body's structure with
 volatile values compared by shape (uids, resourceVersions, timestamps, generated names, cluster IPs,
@@ -30,8 +30,9 @@ import pytest
 
 from arkouda_k8s.testing.kube import KubeEmulator, TokenUser
 from arkouda_k8s.testing.kube.server import ENDPOINTS_WARNING
+from arkouda_k8s.testing.kube.services import SERVICE_RANGE
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "kube-golden"
 FILES = sorted(p.name for p in GOLDEN.glob("[0-9]*.json"))
 ADMIN = TokenUser("golden-admin-token", "admin", "admin-uid", ("system:masters",))
 ALICE = TokenUser("golden-alice-token", "alice", "alice-uid", ("developers",))
@@ -190,7 +191,7 @@ class Replay:
             if g == "None":
                 if o != "None":
                     out.append(f"{where}: expected None, got {o!r}")
-            elif not (isinstance(o, str) and ipaddress.ip_address(o) in ipaddress.ip_network("10.96.0.0/12")):
+            elif not (isinstance(o, str) and ipaddress.ip_address(o) in SERVICE_RANGE):
                 out.append(f"{where}: expected a service IP, got {o!r}")
             else:
                 self.learned.setdefault(g, o)
