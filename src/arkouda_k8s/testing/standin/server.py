@@ -91,8 +91,18 @@ def _endpoint(address: str, port: int) -> str:
 
 
 def write_connection_info(path: str, hostname: str, port: int) -> None:
-    """ARKOUDA_SERVER_CONNECTION_INFO, as the 2020 server writes it at bind: `<hostname> <port>`."""
-    Path(path).write_text(f"{hostname} {port}\n")
+    """ARKOUDA_SERVER_CONNECTION_INFO, as the 2020 server writes it at bind: `<hostname> <port>`.
+
+    Written whole (a temporary file renamed into place) so a reader polling for the file never
+    sees it empty or half-written.
+    """
+    _write_whole(Path(path), f"{hostname} {port}\n")
+
+
+def _write_whole(target: Path, text: str) -> None:
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(text)
+    partial.replace(target)
 
 
 def remove_connection_info(path: str) -> None:
@@ -110,10 +120,7 @@ def write_record(path: str, cluster: Cluster | None, locales: Sequence[protocol.
         "server": {"pid": os.getpid(), "argv": sys.argv, "environ": dict(os.environ)},
         "locales": cluster.records() if cluster else [{"rank": 0, "name": locales[0].name, "pid": os.getpid()}],
     }
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(record, indent=1))
-    partial.replace(target)
+    _write_whole(Path(path), json.dumps(record, indent=1))
 
 
 class Server:
