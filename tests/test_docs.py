@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -97,6 +100,28 @@ def test_relative_links_point_to_existing_files_and_headings(page: Path) -> None
         elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
             broken.append(f"{target}: no heading with anchor #{anchor} in {resolved.name}")
     assert not broken, f"{page.name}: " + "; ".join(broken)
+
+
+_RUNNABLE = re.compile(r"^```python run\n(.*?)^```", re.S | re.M)
+RUNNABLE_BLOCKS = [(page, block) for page in PAGES for block in _RUNNABLE.findall(_text(page))]
+RUNNABLE_IDS = list(enumerate(RUNNABLE_BLOCKS))
+
+
+def test_there_are_runnable_blocks() -> None:
+    assert RUNNABLE_BLOCKS, "no ```python run block in docs/ (the quickstart's emulator example has one)"
+
+
+@pytest.mark.parametrize(("page", "block"), RUNNABLE_BLOCKS, ids=[f"{p.stem}-{i}" for i, (p, _) in RUNNABLE_IDS])
+def test_a_runnable_block_runs_and_prints_what_its_comments_say(page: Path, block: str, tmp_path: Path) -> None:
+    """A ```python run block runs in a fresh interpreter; a `print(...)  # text` line promises its output."""
+    script = tmp_path / "block.py"
+    script.write_text(block)
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, f"{page.name}: the block failed:\n{done.stderr}"
+    promised = re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", block, re.M)
+    assert promised, f"{page.name}: a runnable block must say what it prints (`print(...)  # output`)"
+    assert done.stdout.splitlines() == promised
 
 
 def test_the_docs_index_lists_every_page() -> None:

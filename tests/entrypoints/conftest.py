@@ -74,28 +74,9 @@ async def bed(tmp_path: Path) -> AsyncIterator[Bed]:
     pods: LoopbackPods | None = None
     try:
         await emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        await emulator.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SA, "namespace": NS}})
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": {"name": "server", "namespace": NS},
-                "rules": SERVER_RULES,
-            }
-        )
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "server", "namespace": NS},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "server"},
-                "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": NS}],
-            }
-        )
+        server_token = await emulator.bind_role(NS, SA, SERVER_RULES, role="server")
         admin = emulator.write_kubeconfig(tmp_path / "admin.kubeconfig", namespace=NS)
-        server_identity = emulator.write_kubeconfig(
-            tmp_path / "server.kubeconfig", token=emulator.service_account_token(NS, SA), namespace=NS
-        )
+        server_identity = emulator.write_kubeconfig(tmp_path / "server.kubeconfig", token=server_token, namespace=NS)
         config = ApiConfig(
             host=emulator.url, namespace=NS, source="test admin", ca_file=emulator.ca_file, token=emulator.admin_token
         )

@@ -154,6 +154,25 @@ async def test_service_account_token_identity(kube_emulator_tls_rbac: KubeEmulat
     assert (await _call(emu, "GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", token))[0] == 200
 
 
+async def test_bind_role_grants_exactly_its_rules_in_its_namespace(kube_emulator_tls_rbac: KubeEmulator) -> None:
+    emu = kube_emulator_tls_rbac
+    rules = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]
+    token = await emu.bind_role("default", "notebook", rules, role="pod-lister")
+    account = await emu.get("v1", "ServiceAccount", "default", "notebook")
+    binding = await emu.get(f"{RBAC}/v1", "RoleBinding", "default", "pod-lister")
+    assert binding["roleRef"] == {"apiGroup": RBAC, "kind": "Role", "name": "pod-lister"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "notebook", "namespace": "default"}]
+    assert (await emu.get(f"{RBAC}/v1", "Role", "default", "pod-lister"))["rules"] == rules
+    assert (await _call(emu, "GET", "/api/v1/namespaces/default/pods", token))[0] == 200
+    assert (await _call(emu, "GET", "/api/v1/namespaces/default/pods/x", token))[0] == 403  # get is not list
+    assert (await _call(emu, "GET", "/api/v1/namespaces/kube-system/pods", token))[0] == 403
+    # A second role for the same account keeps the account, so the first token gains the new rules.
+    await emu.bind_role("default", "notebook", [{"apiGroups": [""], "resources": ["services"], "verbs": ["get"]}])
+    still = await emu.get("v1", "ServiceAccount", "default", "notebook")
+    assert still["metadata"]["uid"] == account["metadata"]["uid"]
+    assert (await _call(emu, "GET", "/api/v1/namespaces/default/services/kubernetes", token))[0] == 200
+
+
 async def test_self_subject_access_review_answers_can_i(kube_emulator_tls_rbac: KubeEmulator) -> None:
     emu = kube_emulator_tls_rbac
     emu.add_token("alice-token-value", "alice", "alice", ["developers"])

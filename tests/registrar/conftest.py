@@ -18,6 +18,7 @@ from arkouda_k8s.registrar.daemon import Registrar
 from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.settings import Settings, load
 from arkouda_k8s.testing.kube import KubeEmulator
+from arkouda_k8s.testing.probe import SwitchProbe
 
 NS = "arkouda"
 POD = "arkouda-server-0"
@@ -35,35 +36,6 @@ REGISTRAR_RULES = [
         "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"],
     },
 ]
-
-
-class FakeProbe:
-    """Stands for arkouda_server's answers: flip `answering` to make it (not) answer."""
-
-    def __init__(self, answering: bool = True) -> None:
-        self.event = asyncio.Event()
-        if answering:
-            self.event.set()
-        self.checks = 0
-
-    @property
-    def answering(self) -> bool:
-        return self.event.is_set()
-
-    @answering.setter
-    def answering(self, value: bool) -> None:
-        self.event.set() if value else self.event.clear()
-
-    async def first_answer(self) -> None:
-        await self.event.wait()
-
-    async def check(self) -> float:
-        from arkouda_k8s.registrar.health import ServerNotAnswering
-
-        self.checks += 1
-        if not self.answering:
-            raise ServerNotAnswering("fake server: not answering")
-        return 0.001
 
 
 @dataclass
@@ -110,7 +82,7 @@ class Cluster:
 
     async def registrar(self, probe: Any = None, *, pod: PodIdentity | None = None, **env: str) -> Registrar:
         kube = await self.client()
-        return Registrar(self.settings(**env), kube, pod or self.pod, probe=probe or FakeProbe())
+        return Registrar(self.settings(**env), kube, pod or self.pod, probe=probe or SwitchProbe())
 
     async def ours(self) -> dict[str, list[str]]:
         """Every object in the namespace that arkouda-k8s manages (slices, Services, Endpoints)."""
@@ -136,28 +108,11 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     await emulator.start()
     try:
         await emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        await emulator.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SA, "namespace": NS}})
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": {"name": "registrar", "namespace": NS},
-                "rules": REGISTRAR_RULES,
-            }
-        )
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "registrar", "namespace": NS},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "registrar"},
-                "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": NS}],
-            }
-        )
+        token = await emulator.bind_role(NS, SA, REGISTRAR_RULES, role="registrar")
         pod = await emulator.create_pod(NS, POD, labels={"app.kubernetes.io/component": "server"})
         await emulator.set_pod_ready(NS, POD, ip=POD_IP)
         token_file = tmp_path / "token"
-        token_file.write_text(emulator.service_account_token(NS, SA))
+        token_file.write_text(token)
         identity = PodIdentity(name=POD, uid=pod["metadata"]["uid"], ip=POD_IP, namespace=NS, instance="rel")
         cluster = Cluster(emulator, tmp_path, identity, token_file)
         yield cluster

@@ -11,7 +11,7 @@ from arkouda_k8s.registrar import objects as o
 from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.registrar.publish import ServiceConflict, WithdrawIncomplete
 
-from .conftest import NS, POD, POD_IP, SA_USER, Cluster, FakeProbe, running, wait_for
+from .conftest import NS, POD, POD_IP, SA_USER, Cluster, SwitchProbe, running, wait_for
 
 
 async def _published(cluster: Cluster, ready: bool = True) -> list[dict]:
@@ -63,7 +63,7 @@ async def test_withdrawal_marks_terminating_before_deleting(cluster: Cluster) ->
 
 
 async def test_health_flaps_flip_readiness(cluster: Cluster) -> None:
-    probe = FakeProbe()
+    probe = SwitchProbe()
     registrar = await cluster.registrar(probe)
     async with running(registrar):
         await asyncio.wait_for(registrar.is_published.wait(), 5)
@@ -76,7 +76,7 @@ async def test_health_flaps_flip_readiness(cluster: Cluster) -> None:
 
 
 async def test_nothing_is_published_before_the_server_answers(cluster: Cluster) -> None:
-    probe = FakeProbe(answering=False)
+    probe = SwitchProbe(answering=False)
     registrar = await cluster.registrar(probe)
     async with running(registrar) as task:
         await wait_for(lambda: _phase_is(registrar, "waiting"), what="the waiting phase")
@@ -243,7 +243,7 @@ async def test_orphans_of_dead_pods_are_removed_at_start(cluster: Cluster) -> No
     )
     orphan["metadata"]["name"] = "arkouda-orphan"
     await cluster.emulator.create(orphan)
-    registrar = await cluster.registrar(FakeProbe(answering=False))
+    registrar = await cluster.registrar(SwitchProbe(answering=False))
     async with running(registrar):
         await wait_for(lambda: _phase_is(registrar, "waiting"), what="the waiting phase")
         assert [s["metadata"]["name"] for s in await cluster.slices()] == []
@@ -270,12 +270,12 @@ async def test_429_retry_after_is_honoured(cluster: Cluster) -> None:
 
 
 async def test_a_rotated_token_is_re_read_from_its_file(cluster: Cluster) -> None:
-    registrar = await cluster.registrar(FakeProbe(answering=False))
+    registrar = await cluster.registrar(SwitchProbe(answering=False))
     async with running(registrar) as task:
         await wait_for(lambda: _phase_is(registrar, "waiting"), what="the waiting phase")
         new = cluster.emulator.rotate_token(cluster.token_file.read_text().strip())
         cluster.token_file.write_text(new)
-        assert isinstance(registrar.probe, FakeProbe)
+        assert isinstance(registrar.probe, SwitchProbe)
         registrar.probe.answering = True
         await asyncio.wait_for(registrar.is_published.wait(), 10)
         registrar.stop()

@@ -2,7 +2,7 @@
 every object in the namespace.
 
     async with open_cluster(tmp_path) as cluster:            # HTTPS, RBAC, the server's service account
-        registrar = await cluster.registrar(FakeProbe())
+        registrar = await cluster.registrar(SwitchProbe())
         cluster.faults.http(503, 2, verb="create", resource="endpointslices")
         ...
         assert await cluster.audit(published=True) == []       # 0 orphaned or wrong objects
@@ -33,10 +33,10 @@ import pytest
 from arkouda_k8s.kube import ApiConfig, KubeClient, RetryPolicy
 from arkouda_k8s.registrar import objects as o
 from arkouda_k8s.registrar.daemon import Registrar
-from arkouda_k8s.registrar.health import ServerNotAnswering
 from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.settings import KUBE_API, PUBLISH, Settings, load
 from arkouda_k8s.testing.kube import KubeEmulator
+from arkouda_k8s.testing.probe import SwitchProbe
 
 from .injector import Injector
 from .shapes import endpoints_problems, service_problems, slice_problems
@@ -168,36 +168,6 @@ def kubelet_write_token(directory: Path, token: str) -> Path:
 # --- the cluster ------------------------------------------------------------------------------------------
 
 
-class FakeProbe:
-    """arkouda_server's answers, as a switch: `answering = False` makes every probe fail."""
-
-    def __init__(self, answering: bool = True) -> None:
-        self.event = asyncio.Event()
-        if answering:
-            self.event.set()
-        self.checks = 0
-
-    @property
-    def answering(self) -> bool:
-        return self.event.is_set()
-
-    @answering.setter
-    def answering(self, value: bool) -> None:
-        if value:
-            self.event.set()
-        else:
-            self.event.clear()
-
-    async def first_answer(self) -> None:
-        await self.event.wait()
-
-    async def check(self) -> float:
-        self.checks += 1
-        if not self.answering:
-            raise ServerNotAnswering("fake server: not answering")
-        return 0.001
-
-
 @dataclass
 class Cluster:
     emulator: KubeEmulator
@@ -274,7 +244,7 @@ class Cluster:
     ) -> Registrar:
         kube = await self.client(retry=retry)
         settings = self.settings(**{**(env or {}), **more})
-        return Registrar(settings, kube, pod or self.pod, probe=probe if probe is not None else FakeProbe())
+        return Registrar(settings, kube, pod or self.pod, probe=probe if probe is not None else SwitchProbe())
 
     def rotate(self, *, reader: bool = False) -> str:
         """A new token for the identity; the old one answers 401 from now on; the file is rewritten by kubelet."""
@@ -443,12 +413,6 @@ def _bed_object(store: tuple[str, str], name: str) -> bool:
     }
 
 
-async def _create(emulator: KubeEmulator, kind: str, name: str, api_version: str = "v1", **body: Any) -> JSON:
-    return await emulator.create(
-        {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": NS}, **body}
-    )
-
-
 @contextlib.asynccontextmanager
 async def open_cluster(
     tmp: Path,
@@ -467,25 +431,14 @@ async def open_cluster(
     cluster: Cluster | None = None
     try:
         await emulator.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        rbac = "rbac.authorization.k8s.io/v1"
-        for account, role_name, role_rules_ in (
-            (SA, "server", rules if rules is not None else role_rules(role_triples())),
-            (READER, "reader", READER_RULES),
-        ):
-            await _create(emulator, "ServiceAccount", account)
-            await _create(emulator, "Role", role_name, rbac, rules=role_rules_)
-            await _create(
-                emulator,
-                "RoleBinding",
-                role_name,
-                rbac,
-                roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
-                subjects=[{"kind": "ServiceAccount", "name": account, "namespace": NS}],
-            )
+        server_token = await emulator.bind_role(
+            NS, SA, rules if rules is not None else role_rules(role_triples()), role="server"
+        )
+        reader_token = await emulator.bind_role(NS, READER, READER_RULES, role="reader")
         created = await emulator.create_pod(NS, POD, labels={"app.kubernetes.io/component": "server"})
         await emulator.set_pod_ready(NS, POD, ip=POD_IP)
-        token_dir = kubelet_write_token(tmp / "serviceaccount", emulator.service_account_token(NS, SA)).parent
-        reader_dir = kubelet_write_token(tmp / "reader", emulator.service_account_token(NS, READER)).parent
+        token_dir = kubelet_write_token(tmp / "serviceaccount", server_token).parent
+        reader_dir = kubelet_write_token(tmp / "reader", reader_token).parent
         pod = PodIdentity(name=POD, uid=created["metadata"]["uid"], ip=POD_IP, namespace=NS, instance="rel")
         cluster = Cluster(emulator, tmp, pod, token_dir, reader_dir, helm_service)
         if helm_service:

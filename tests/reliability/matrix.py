@@ -38,7 +38,7 @@ from .kit import (
     SA_USER,
     SERVICE,
     Cluster,
-    FakeProbe,
+    SwitchProbe,
     eventually,
     open_cluster,
     settle,
@@ -226,7 +226,7 @@ async def _orphan(cluster: Cluster) -> str:
 async def run_registrar(case: Case, cluster: Cluster) -> None:
     env = dict(case.env)
     endpoints = env.get("ENDPOINTS_API") == "both"
-    probe = FakeProbe()
+    probe = SwitchProbe()
     if case.orphan:
         await _orphan(cluster)
     retry = PATIENT if case.fault == "latency" else FAST_RETRY

@@ -32,7 +32,7 @@ from arkouda_k8s.testing.loopback import make_key_dir, openssh_problem
 from arkouda_k8s.testing.pytest_plugin import require_component
 from arkouda_k8s.testing.standin.fixtures import free_port, start_standin
 
-from .kit import NS, POD_IP, Cluster, FakeProbe, open_cluster, remember_log, remember_secret, settle
+from .kit import NS, POD_IP, Cluster, SwitchProbe, open_cluster, remember_log, remember_secret, settle
 
 JSON = dict[str, Any]
 
@@ -489,7 +489,7 @@ SLICE_EDIT_BUGS: dict[str, str] = {}  # all fixed: none known
 )
 async def test_our_slice_edited_into_a_bad_shape_is_repaired(tmp_path: Path, kind: str) -> None:
     async with open_cluster(tmp_path) as cluster:
-        registrar = await cluster.registrar(FakeProbe())
+        registrar = await cluster.registrar(SwitchProbe())
         task = asyncio.create_task(registrar.run())
         try:
             await asyncio.wait_for(registrar.is_published.wait(), 10)

@@ -37,7 +37,7 @@ from .kit import (
     ROOT,
     SA_USER,
     SECRETS,
-    FakeProbe,
+    SwitchProbe,
     chart_rbac_module,
     eventually,
     open_cluster,
@@ -209,7 +209,7 @@ async def test_rotations_refusals_and_failures_at_debug_level_log_no_secret(tmp_
     level is scanned after the test (conftest.py), and the errors' own messages are scanned here."""
     first = len(SINK.lines)
     async with open_cluster(tmp_path) as cluster:
-        probe = FakeProbe()
+        probe = SwitchProbe()
         registrar = await cluster.registrar(probe, SHUTDOWN_TIMEOUT="1")
         cluster.faults.rotate_when(verb="create", resource="services")
         cluster.faults.http(503, 2, verb="create", resource="endpointslices")
@@ -389,7 +389,7 @@ async def test_the_chart_role_alone_is_sufficient_under_faults(tmp_path: Path) -
         finally:
             await watch.close()
         cluster.faults.http(503, 2, verb="patch", resource="services")
-        registrar = await cluster.registrar(FakeProbe())
+        registrar = await cluster.registrar(SwitchProbe())
         task = asyncio.create_task(registrar.run())
         await asyncio.wait_for(registrar.is_published.wait(), 20)
         await cluster.faults.close_watches()

@@ -29,14 +29,14 @@ from arkouda_k8s.entrypoints.locales import LocalesNotReady, LocaleWatch
 from arkouda_k8s.kube import PODS, RetryPolicy, list_and_watch
 from arkouda_k8s.kube.client import ObjectList
 
-from .kit import LOCALE_SELECTOR, NS, FakeProbe, open_cluster, settle
+from .kit import LOCALE_SELECTOR, NS, SwitchProbe, open_cluster, settle
 
 LOOPS = ("_watch_slice", "_probe_loop", "_reconcile_loop")
 
 
 async def test_withdrawal_starts_only_after_every_loop_has_stopped(tmp_path: Path) -> None:
     async with open_cluster(tmp_path) as cluster:
-        probe = FakeProbe()
+        probe = SwitchProbe()
         registrar = await cluster.registrar(probe)
         still_running: list[str] = []
         withdraw = registrar.publisher.withdraw

@@ -71,24 +71,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             await emulator.create(
                 {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "notebook", "namespace": ns}}
             )
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": {"name": "reader", "namespace": NS},
-                "rules": READER_RULES,
-            }
-        )
-        await emulator.create(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "reader", "namespace": NS},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
-                "subjects": [{"kind": "ServiceAccount", "name": "notebook", "namespace": NS}],
-            }
-        )
-        token = emulator.service_account_token(NS, "notebook")
+        token = await emulator.bind_role(NS, "notebook", READER_RULES, role="reader")
         kubeconfig = emulator.write_kubeconfig(tmp_path / "kubeconfig", token=token, namespace=NS)
         yield Env(emulator, tmp_path, kubeconfig)
     finally:

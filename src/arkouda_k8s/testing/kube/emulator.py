@@ -19,7 +19,7 @@ import copy
 import shutil
 import tempfile
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -346,6 +346,32 @@ class KubeEmulator:
             rt, namespace or "", name, "merge", {"status": status}, WriteOptions("kubelet", subresource="status")
         )
         return copy.deepcopy(updated)
+
+    async def bind_role(
+        self, namespace: str, service_account: str, rules: Sequence[JSON], role: str | None = None
+    ) -> str:
+        """A service account that may do what `rules` say in `namespace`, and its bearer token.
+
+        Creates the ServiceAccount (unless it exists), a Role named `role` (default: the account's name)
+        with `rules`, and a RoleBinding of the same name — what a chart's RBAC templates make.
+        """
+        role = role or service_account
+        rbac = "rbac.authorization.k8s.io/v1"
+        if self.store.get(("", "serviceaccounts"), (namespace, service_account)) is None:
+            account = {"name": service_account, "namespace": namespace}
+            await self.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": account})
+        meta = {"name": role, "namespace": namespace}
+        await self.create({"apiVersion": rbac, "kind": "Role", "metadata": meta, "rules": [*rules]})
+        await self.create(
+            {
+                "apiVersion": rbac,
+                "kind": "RoleBinding",
+                "metadata": meta,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+                "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}],
+            }
+        )
+        return self.service_account_token(namespace, service_account)
 
     # --- pods, the kubelet's side ---
 
