@@ -21,7 +21,7 @@ import yaml
 from aiohttp import web
 
 from arkouda_k8s import logs
-from arkouda_k8s.testing.kube import discovery, openapi, protobuf, scale, status, tables, watch
+from arkouda_k8s.testing.kube import discovery, openapi, portforward, protobuf, scale, status, tables, watch
 from arkouda_k8s.testing.kube.api import PATCH_TYPES, Api, WriteOptions
 from arkouda_k8s.testing.kube.auth import ANONYMOUS, Authenticator, Identity
 from arkouda_k8s.testing.kube.faults import Faults
@@ -280,6 +280,8 @@ class ApiServer:
             raise status.method_not_allowed()
         if attrs.verb in ("update", "patch") and not name:
             raise status.method_not_allowed()  # PUT/PATCH on a collection: no such route
+        if sub is not None and sub.name == "portforward":
+            return await portforward.serve(request, portforward.target(request, self.api, rt, namespace, name))
         if sub is not None and sub.name == "scale":
             return await self._scale(request, rt, attrs.verb, namespace, name, headers)
         if not rt.stored or (sub is not None and not sub.stored and sub.name != "status"):
