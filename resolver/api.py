@@ -6,10 +6,12 @@
 
 Order (DESIGN.md §2.8): an explicit tcp://host:port or $ARKOUDA_SERVER → the API (the Service's
 ready EndpointSlice endpoints) → cluster DNS when there are no API credentials or the API answers
-403. `mode` forces one: "api", "dns" or "direct". The async core is `aresolve` / `aconnect`; the
+403. `mode` forces one: "api", "dns" or "direct". Out of the cluster, mode="port-forward" finds the
+server's pod through the API and returns a local 127.0.0.1 port forwarded to it through the API
+(like kubectl port-forward; portforward.py). The async core is `aresolve` / `aconnect`; the
 synchronous faces also work inside a running event loop (a Jupyter kernel): they run the core on
 a helper thread. Nothing in the cluster is ever created, changed or deleted, and no atexit hook
-is registered.
+is registered (a port-forward's thread is a daemon).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from arkouda_k8s.errors import SettingsError
 from arkouda_k8s.kube import ApiError, Forbidden, KubeClient, NoCredentials, load_api_config
 from arkouda_k8s.kube.config import SERVICEACCOUNT_DIR
 from arkouda_k8s.resolver import errors as e
-from arkouda_k8s.resolver import lookup, names
+from arkouda_k8s.resolver import lookup, names, portforward
 from arkouda_k8s.resolver.lookup import RESOLV_CONF, DnsResolver, Endpoint, via_api, via_dns
 from arkouda_k8s.resolver.progress import ProgressLine
 from arkouda_k8s.settings import Settings, load
@@ -35,7 +37,7 @@ from arkouda_k8s.settings import Settings, load
 __all__ = ["Endpoint", "aconnect", "aresolve", "connect", "resolve"]
 
 T = TypeVar("T")
-MODES = ("auto", "api", "dns", "direct")
+MODES = ("auto", "api", "dns", "direct", "port-forward")
 HANDSHAKE_TIMEOUT = 10.0  # seconds for arkouda.connect's round trip when the deadline leaves more
 
 
@@ -73,6 +75,8 @@ async def aresolve(
     progress = ProgressLine.for_current_output()
     api_namespace: str | None = None
     try:
+        if mode == "port-forward":
+            return await _port_forward(target, namespace, settings, serviceaccount_dir, wait, deadline, progress)
         if mode in ("auto", "api"):
             try:
                 config = await load_api_config(settings, serviceaccount_dir=serviceaccount_dir)
@@ -109,6 +113,49 @@ async def aresolve(
         )
     finally:
         progress.done()
+
+
+async def _port_forward(
+    target: names.Target,
+    namespace: str | None,
+    settings: Settings,
+    serviceaccount_dir: Path,
+    wait: bool,
+    deadline: float,
+    progress: ProgressLine,
+) -> Endpoint:
+    """The API's ready endpoint, then a local port forwarded to its pod (tried once before it is returned)."""
+    try:
+        config = await load_api_config(settings, serviceaccount_dir=serviceaccount_dir)
+    except NoCredentials as missing:
+        raise e.NoApiCredentials(
+            f"{missing} (a port-forward goes through the API)", hint="kubectl config current-context"
+        ) from None
+    ns = target.namespace or namespace or config.namespace
+    service = str(target.service)
+    try:
+        async with KubeClient(config, component="resolver") as kube:
+            found = await via_api(kube, service, ns, wait=wait, deadline=deadline, progress=progress.update)
+            if found.pod is None:
+                raise e.ResolveError(
+                    f"the ready endpoint {found.host}:{found.port} of Service {ns}/{service} names no pod "
+                    f"(targetRef), so there is nothing to port-forward to",
+                    hint=f"kubectl get endpointslices -n {ns} -l kubernetes.io/service-name={service} -o yaml",
+                )
+            # One WebSocket now, so a refusal (RBAC, a pod gone) is said here rather than by a hung connect.
+            probe = await kube.port_forward(found.pod, found.port, ns, deadline=deadline)
+            await probe.close()
+    except Forbidden as refused:
+        raise e.ApiRefused(str(refused), hint=f"kubectl auth can-i {refused.verb} {refused.resource} -n {ns}") from None
+    except ApiError as failed:
+        raise e.ResolveError(f"the Kubernetes API failed: {failed}", hint="kubectl cluster-info") from None
+    forwarder = await asyncio.to_thread(portforward.forward, config, ns, found.pod, found.port)
+    return Endpoint(
+        "127.0.0.1",
+        forwarder.local_port,
+        f"port-forward to pod {ns}/{found.pod}:{found.port} ({found.source})",
+        found.pod,
+    )
 
 
 def _own_namespace(serviceaccount_dir: Path) -> str | None:
@@ -210,8 +257,10 @@ def _arkouda_connect(endpoint: Endpoint, remaining: float, access_token: str | N
         return arkouda.connect(**call)
     except zmq.error.Again:
         _close_previous_socket()  # wedged for good after a timeout: close it rather than leak it
+        forwarder = portforward.by_local_port(endpoint.port) if endpoint.source.startswith("port-forward") else None
+        why = f"; the port-forward says: {forwarder.last_error}" if forwarder and forwarder.last_error else ""
         raise e.HandshakeTimeout(
-            f"arkouda_server at {endpoint.url} ({endpoint.source}) did not answer within {handshake} s",
+            f"arkouda_server at {endpoint.url} ({endpoint.source}) did not answer within {handshake} s" + why,
             hint="kubectl logs <server pod>; is a firewall or NetworkPolicy between here and the pod?",
         ) from None
 

@@ -31,7 +31,8 @@ RESOLV_CONF = Path("/etc/resolv.conf")
 class Endpoint:
     host: str
     port: int
-    source: str  # "api", "dns" or "direct", with what was looked up
+    source: str  # "api", "dns", "direct" or "port-forward", with what was looked up
+    pod: str | None = None  # the endpoint's targetRef, when the API named the pod
 
     @property
     def url(self) -> str:
@@ -39,8 +40,8 @@ class Endpoint:
         return f"tcp://{host}:{self.port}"
 
 
-def ready_endpoint(slices: Mapping[str, JSON] | list[JSON]) -> tuple[str, int] | None:
-    """The first ready address and its `arkouda` port (else the only port) across the slices."""
+def ready_endpoint(slices: Mapping[str, JSON] | list[JSON]) -> tuple[str, int, str | None] | None:
+    """The first ready address, its `arkouda` port (else the only port) and its pod, across the slices."""
     items = list(slices.values()) if isinstance(slices, Mapping) else slices
     for item in sorted(items, key=lambda s: str(s.get("metadata", {}).get("name", ""))):
         port = _arkouda_port(item.get("ports") or [])
@@ -53,7 +54,9 @@ def ready_endpoint(slices: Mapping[str, JSON] | list[JSON]) -> tuple[str, int] |
                 continue
             addresses = endpoint.get("addresses") or []
             if addresses:
-                return str(addresses[0]), port
+                ref = endpoint.get("targetRef") or {}
+                pod = str(ref["name"]) if ref.get("kind") == "Pod" and ref.get("name") else None
+                return str(addresses[0]), port, pod
     return None
 
 
@@ -98,7 +101,7 @@ async def via_api(
                 slices = {i["metadata"]["name"]: i for i in listed.items}
                 found = ready_endpoint(slices)
                 if found:
-                    return Endpoint(found[0], found[1], f"api: EndpointSlice of Service {namespace}/{service}")
+                    return Endpoint(*found[:2], f"api: EndpointSlice of Service {namespace}/{service}", found[2])
             else:
                 async for event in list_and_watch(
                     kube,
@@ -110,7 +113,7 @@ async def via_api(
                     slices = event.objects
                     found = ready_endpoint(slices)
                     if found:
-                        return Endpoint(found[0], found[1], f"api: EndpointSlice of Service {namespace}/{service}")
+                        return Endpoint(*found[:2], f"api: EndpointSlice of Service {namespace}/{service}", found[2])
                     if progress:
                         progress(f"waiting for Service {namespace}/{service}: {describe_slices(slices)}")
     except TimeoutError:

@@ -46,9 +46,10 @@ def _resolve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=("auto", "api", "dns", "direct"),
+        choices=("auto", "api", "dns", "direct", "port-forward"),
         default="auto",
-        help="Force one strategy (default: auto = API, then cluster DNS)",
+        help="Force one strategy (default: auto = API, then cluster DNS). port-forward: find the pod through "
+        "the API, print a local tcp://127.0.0.1:PORT forwarded to it and keep forwarding until Ctrl-C/SIGTERM",
     )
 
 

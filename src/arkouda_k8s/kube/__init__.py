@@ -22,10 +22,11 @@ from arkouda_k8s.kube.errors import (
     Invalid,
     NoCredentials,
     NotFound,
+    PortForwardFailed,
     TlsRefused,
     Unauthorized,
 )
-from arkouda_k8s.kube.resources import ENDPOINT_SLICES, ENDPOINTS, PODS, SERVICES, Resource
+from arkouda_k8s.kube.resources import ENDPOINT_SLICES, ENDPOINTS, POD_PORTFORWARD, PODS, SERVICES, Resource
 from arkouda_k8s.kube.retry import RetryPolicy
 from arkouda_k8s.kube.watch import WatchEvent, list_and_watch
 
@@ -33,6 +34,7 @@ __all__ = [
     "ENDPOINTS",
     "ENDPOINT_SLICES",
     "PODS",
+    "POD_PORTFORWARD",
     "SERVICES",
     "AlreadyExists",
     "ApiConfig",
@@ -47,6 +49,7 @@ __all__ = [
     "NoCredentials",
     "NotFound",
     "ObjectList",
+    "PortForwardFailed",
     "Resource",
     "RetryPolicy",
     "TlsRefused",

@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 from arkouda_k8s import logs
 from arkouda_k8s.kube import errors
 from arkouda_k8s.kube.config import ApiConfig, _TokenFileWatcher
-from arkouda_k8s.kube.resources import Resource
+from arkouda_k8s.kube.resources import POD_PORTFORWARD, Resource
 from arkouda_k8s.kube.retry import RetryPolicy
 
 if TYPE_CHECKING:
     import aiohttp
-    from kubernetes_asyncio.client import ApiClient
+    from kubernetes_asyncio.client import ApiClient, Configuration
+
+    from arkouda_k8s.kube.portforward import PortForwardStream
 
 JSON = dict[str, Any]
 _RETRYABLE = frozenset({500, 502, 503, 504})
@@ -76,11 +78,13 @@ class KubeClient:
         self.retry = retry or RetryPolicy()
         self.stats = stats or ApiStats()
         self._log = logs.get_logger(component)
+        self._configuration: Configuration | None = None
         self._api: ApiClient | None = None
         # Watches get a connection pool of their own: closing a watch closes its connection, and a write
         # right after (the withdrawal after a stop) must not pay a new TCP + TLS handshake for it.
         self._watch_api: ApiClient | None = None
         self._apis: dict[tuple[str, bool], Any] = {}
+        self._ws_api: ApiClient | None = None  # port-forward WebSockets, made on first use
         self._warned: set[str] = set()
 
     @property
@@ -90,17 +94,17 @@ class KubeClient:
     async def __aenter__(self) -> KubeClient:
         from kubernetes_asyncio.client import ApiClient
 
-        configuration = self.config.configuration()  # one configuration: one token, refreshed for both
-        self._api = ApiClient(configuration)
-        self._watch_api = ApiClient(configuration)
+        self._configuration = self.config.configuration()  # one configuration: one token, refreshed for all
+        self._api = ApiClient(self._configuration)
+        self._watch_api = ApiClient(self._configuration)
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
-        apis = [a for a in (self._api, self._watch_api) if a is not None]
-        self._api = self._watch_api = None
+        apis = [a for a in (self._api, self._watch_api, self._ws_api) if a is not None]
+        self._api = self._watch_api = self._ws_api = None
         self._apis.clear()
         for api in apis:
             await api.close()
@@ -296,6 +300,86 @@ class KubeClient:
             return response
 
         return await self._call("watch", res, ns, None, deadline, start, watch=True)
+
+    async def port_forward(
+        self, pod: str, port: int, namespace: str | None = None, *, deadline: float | None = None
+    ) -> PortForwardStream:
+        """One TCP connection to `port` inside `pod`, through the API (pods/portforward, WebSocket).
+
+        Retried like any call (5xx, 429, connection errors) until the deadline; a refusal (403, 404, 400)
+        is raised as the API words it. PortForwardFailed, later, is the kubelet failing to reach the port.
+        """
+        import aiohttp
+
+        from arkouda_k8s.kube.portforward import open_stream
+
+        ns = namespace or self.namespace
+        loop = asyncio.get_running_loop()
+        deadline = deadline if deadline is not None else loop.time() + self.retry.budget
+        attempt, last = 0, "no attempt made"
+        while (remaining := deadline - loop.time()) > 0:
+            timeout = min(self.retry.request_timeout, remaining)
+            try:
+                async with asyncio.timeout(timeout):
+                    stream = await open_stream(self._port_forward_api(), pod, ns, port, timeout)
+            except (aiohttp.WSServerHandshakeError, aiohttp.ClientConnectorCertificateError) as refused:
+                status = getattr(refused, "status", 0)
+                self.stats.requests[("get", POD_PORTFORWARD.plural, status)] += 1
+                if status not in _RETRYABLE and status != 429:
+                    raise await self._refusal(pod, port, ns, deadline, refused) from None
+                last = f"HTTP {status} {getattr(refused, 'message', '')}".strip()
+            except (TimeoutError, aiohttp.ClientError, OSError) as failure:
+                self.stats.requests[("get", POD_PORTFORWARD.plural, 0)] += 1
+                last = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+            else:
+                self.stats.requests[("get", POD_PORTFORWARD.plural, 101)] += 1
+                self.stats.last_success = time.monotonic()
+                return stream
+            self.stats.retries += 1
+            await asyncio.sleep(min(self.retry.backoff(attempt), max(0.0, deadline - loop.time())))
+            attempt += 1
+        raise errors.ApiUnavailable(
+            f"the Kubernetes API at {self.config.host} did not {_phrase('get', POD_PORTFORWARD, ns, pod)} (port "
+            f"{port}) before the deadline; last failure: {last}",
+            verb="get",
+            resource=POD_PORTFORWARD.describe(),
+            namespace=ns,
+            name=pod,
+        )
+
+    def _port_forward_api(self) -> ApiClient:
+        if self._configuration is None:
+            raise RuntimeError("KubeClient used outside `async with`")
+        if self._ws_api is None:
+            from kubernetes_asyncio.stream import WsApiClient
+
+            self._ws_api = WsApiClient(self._configuration)
+        return self._ws_api
+
+    async def _refusal(self, pod: str, port: int, ns: str, deadline: float, refused: Exception) -> errors.ApiError:
+        """Why the API refused the upgrade: a WebSocket handshake carries no body, so ask again without
+        the upgrade, which the API refuses for the same reason (403, 404) but with its words — or with
+        400 "Upgrade request required", which means the upgrade itself was lost on the way."""
+        try:
+            await self._call(
+                "get",
+                POD_PORTFORWARD,
+                ns,
+                pod,
+                min(deadline, asyncio.get_running_loop().time() + 5),
+                lambda api, t: api.connect_get_namespaced_pod_portforward(
+                    pod, ns, ports=port, _preload_content=False, _request_timeout=t
+                ),
+            )
+        except errors.ApiError as said:
+            return said
+        return errors.ApiError(
+            f"the Kubernetes API refused to {_phrase('get', POD_PORTFORWARD, ns, pod)}: {refused}",
+            verb="get",
+            resource=POD_PORTFORWARD.describe(),
+            namespace=ns,
+            name=pod,
+        )
 
     # --- the machinery ---
 

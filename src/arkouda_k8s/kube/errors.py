@@ -86,3 +86,7 @@ class NoCredentials(ArkoudaK8sError):
     """No way to reach the API: not in a cluster, no kubeconfig, no K8S_HOST."""
 
     exit_code = ExitCode.API_UNAVAILABLE
+
+
+class PortForwardFailed(ApiError):
+    """The API opened the port-forward but the kubelet could not reach the port in the pod (its message)."""

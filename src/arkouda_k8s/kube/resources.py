@@ -29,3 +29,5 @@ ENDPOINT_SLICES = Resource(
     "endpointslices", "EndpointSlice", "discovery.k8s.io/v1", "DiscoveryV1Api", "namespaced_endpoint_slice"
 )
 NAMESPACES = Resource("namespaces", "Namespace", "v1", "CoreV1Api", "namespace", namespaced=False)
+# A connect subresource: `get` (WebSocket) on pods/portforward; describe() gives kubectl's "pods/portforward".
+POD_PORTFORWARD = Resource("pods/portforward", "PodPortForwardOptions", "v1", "CoreV1Api", "namespaced_pod_portforward")

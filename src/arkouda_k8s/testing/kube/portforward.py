@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -131,10 +132,10 @@ async def _pod_to_client(ws: web.WebSocketResponse, index: int, reader: asyncio.
         await ws.send_bytes(bytes([2 * index]) + chunk)
 
 
-async def _client_to_pod(ws: web.WebSocketResponse, streams: list[Stream], pumps: list[asyncio.Future[None]]) -> None:
+async def _client_to_pod(ws: web.WebSocketResponse, streams: list[Stream], pumps: list[asyncio.Task[None]]) -> None:
     """Client frames to the pods' ports, until the client closes or every port's connection has ended."""
-    receive = asyncio.ensure_future(ws.receive())
-    running = set(pumps)
+    receive: asyncio.Future[Any] = asyncio.ensure_future(ws.receive())
+    running: set[asyncio.Future[Any]] = set(pumps)
     try:
         while True:
             done, _ = await asyncio.wait([receive, *running], return_when=asyncio.FIRST_COMPLETED)
