@@ -134,6 +134,7 @@ def role_rules(triples: set[tuple[str, str, str]]) -> list[JSON]:
 READER_RULES = [
     {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},  # a notebook outside
 ]
 
 

@@ -24,6 +24,7 @@ from arkouda_k8s.registrar.identity import pod_identity
 from arkouda_k8s.registrar.objects import PodIdentity
 from arkouda_k8s.registrar.publish import WithdrawIncomplete
 from arkouda_k8s.resolver import errors as resolve_errors
+from arkouda_k8s.resolver import portforward
 from arkouda_k8s.resolver.api import aresolve
 from arkouda_k8s.settings import IDENTITY, load
 
@@ -53,7 +54,7 @@ PATIENT = RetryPolicy(base=0.02, cap=0.3, budget=30.0, request_timeout=8.0)
 @dataclass(frozen=True)
 class Case:
     id: str
-    component: str  # registrar | locales | identity | resolver
+    component: str  # registrar | locales | identity | resolver | port-forward (the resolver's mode)
     fault: str  # 500 503 429 401 401x reset latency partition closed 410 410-event lost 403
     verb: str | None = None
     resource: str | None = None
@@ -74,6 +75,7 @@ class Case:
 
 
 ES, SVC, EP, PODS = "endpointslices", "services", "endpoints", "pods"
+PF = "pods/portforward"
 BOTH = (("ENDPOINTS_API", "both"),)
 
 CASES = [
@@ -154,6 +156,12 @@ CASES = [
     Case("res-watch-es-503", "resolver", "503", "watch", ES, when="waiting"),
     Case("res-watch-es-401-rotated", "resolver", "401", "watch", ES, when="waiting"),
     Case("res-get-svc-503-staged-error", "resolver", "503", "get", SVC, expect=f"exit:{ExitCode.NOT_FOUND}"),
+    # --- the resolver's port-forward: one WebSocket upgrade per connection ---
+    Case("pf-get-portforward-503", "port-forward", "503", "get", PF, n=2),
+    Case("pf-get-portforward-429", "port-forward", "429", "get", PF),
+    Case("pf-get-portforward-reset", "port-forward", "reset", "get", PF),
+    Case("pf-get-portforward-401-rotated", "port-forward", "401", "get", PF),
+    Case("pf-get-portforward-403-refused", "port-forward", "403", "get", PF, expect=f"exit:{ExitCode.NOT_FOUND}"),
     # --- slow: 5 s of latency, 10 s of partition ---
     Case("reg-create-es-latency-5s", "registrar", "latency", "create", ES, slow=True),
     Case(
@@ -171,6 +179,7 @@ CASES = [
     Case("reg-publish-partition-10s", "registrar", "partition", slow=True),
     Case("loc-waiting-partition-10s", "locales", "partition", when="waiting", slow=True),
     Case("res-waiting-partition-10s", "resolver", "partition", when="waiting", slow=True),
+    Case("pf-get-portforward-latency-5s", "port-forward", "latency", "get", PF, slow=True),
     Case(
         "reg-withdraw-partition-10s-gives-up",
         "registrar",
@@ -194,7 +203,8 @@ async def inject(case: Case, cluster: Cluster) -> None:
     elif kind == "401x":  # 401 from the server without a rotation: the file is re-read, the same token works
         f.http(401, case.n, **target)
     elif kind == "401":
-        f.rotate_when(verb=str(case.verb), resource=str(case.resource), reader=case.component == "resolver")
+        reader = case.component in ("resolver", "port-forward")
+        f.rotate_when(verb=str(case.verb), resource=str(case.resource), reader=reader)
     elif kind == "reset":
         f.reset(case.n, **target)
     elif kind == "lost":
@@ -389,11 +399,45 @@ async def run_resolver(case: Case, cluster: Cluster) -> None:
     cluster.faults.assert_all_hit()
 
 
+async def run_port_forward(case: Case, cluster: Cluster) -> None:
+    """aresolve(mode="port-forward"): the endpoint through the API, then the WebSocket check the fault meets."""
+    outside = cluster.tmp / "not-in-a-pod"
+    options: dict[str, Any] = {"settings": cluster.reader_settings(), "serviceaccount_dir": outside}
+    await cluster.publish_directly()
+    await inject(case, cluster)
+    try:
+        if case.expect.startswith("exit:"):
+            with pytest.raises(resolve_errors.ResolveError) as failed:
+                await aresolve(SERVICE, NS, mode="port-forward", timeout=10, **options)
+            assert failed.value.exit_code == int(case.expect.removeprefix("exit:"))
+            assert isinstance(failed.value, resolve_errors.ApiRefused), failed.value
+            assert f"kubectl auth can-i get pods/portforward -n {NS}" in str(failed.value)
+            assert not portforward.by_local_port(0)
+        else:
+            endpoint = await aresolve(SERVICE, NS, mode="port-forward", timeout=30, **options)
+            assert (endpoint.host, endpoint.pod) == ("127.0.0.1", POD)
+            assert portforward.by_local_port(endpoint.port) is not None
+    finally:
+        await asyncio.to_thread(portforward.close_all)
+    log = cluster.emulator.request_log
+    upgrades = [r.status for r in log if r.user == READER_USER and r.subresource == "portforward"]
+    assert (101 in upgrades) == (case.expect == "converge"), upgrades
+    assert cluster.writes_by(READER_USER) == [], "the resolver must only read"
+    await cluster.assert_clean(published=False, what="after a port-forward")
+    cluster.faults.assert_all_hit()
+
+
 async def _reader_listed(cluster: Cluster, more_than: int) -> bool:
     return cluster.requests(READER_USER, "list", "endpointslices") > more_than
 
 
-RUNNERS = {"registrar": run_registrar, "identity": run_identity, "locales": run_locales, "resolver": run_resolver}
+RUNNERS = {
+    "registrar": run_registrar,
+    "identity": run_identity,
+    "locales": run_locales,
+    "resolver": run_resolver,
+    "port-forward": run_port_forward,
+}
 
 
 async def run_case(case: Case, tmp: Any) -> None:

@@ -42,6 +42,7 @@ def test_the_matrix_covers_every_call_and_fault() -> None:
         ("resolver", "list", "endpointslices"),
         ("resolver", "watch", "endpointslices"),
         ("resolver", "get", "services"),
+        ("port-forward", "get", "pods/portforward"),
     ]:
         assert needed in calls, f"no row for {needed}"
     faults = {c.fault for c in CASES}

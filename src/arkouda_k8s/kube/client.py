@@ -325,18 +325,29 @@ class KubeClient:
             except (aiohttp.WSServerHandshakeError, aiohttp.ClientConnectorCertificateError) as refused:
                 status = getattr(refused, "status", 0)
                 self.stats.requests[("get", POD_PORTFORWARD.plural, status)] += 1
-                if status not in _RETRYABLE and status != 429:
-                    raise await self._refusal(pod, port, ns, deadline, refused) from None
+                if status:
+                    self.stats.errors_by_code[status] += 1
                 last = f"HTTP {status} {getattr(refused, 'message', '')}".strip()
+                if status == 429:
+                    headers = getattr(refused, "headers", None) or {}
+                    wait = self.retry.retry_after(headers.get("Retry-After"), attempt)
+                elif status == 401 and attempt < 3 and self._reload_token():
+                    wait = self.retry.backoff(attempt) if attempt else 0.0
+                elif status in _RETRYABLE:
+                    wait = self.retry.backoff(attempt)
+                else:
+                    raise await self._refusal(pod, port, ns, deadline, status, last) from None
             except (TimeoutError, aiohttp.ClientError, OSError) as failure:
                 self.stats.requests[("get", POD_PORTFORWARD.plural, 0)] += 1
+                self.stats.errors_by_code[0] += 1
                 last = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+                wait = self.retry.backoff(attempt)
             else:
                 self.stats.requests[("get", POD_PORTFORWARD.plural, 101)] += 1
                 self.stats.last_success = time.monotonic()
                 return stream
             self.stats.retries += 1
-            await asyncio.sleep(min(self.retry.backoff(attempt), max(0.0, deadline - loop.time())))
+            await asyncio.sleep(min(wait, max(0.0, deadline - loop.time())))
             attempt += 1
         raise errors.ApiUnavailable(
             f"the Kubernetes API at {self.config.host} did not {_phrase('get', POD_PORTFORWARD, ns, pod)} (port "
@@ -356,10 +367,11 @@ class KubeClient:
             self._ws_api = WsApiClient(self._configuration)
         return self._ws_api
 
-    async def _refusal(self, pod: str, port: int, ns: str, deadline: float, refused: Exception) -> errors.ApiError:
+    async def _refusal(self, pod: str, port: int, ns: str, deadline: float, status: int, said: str) -> errors.ApiError:
         """Why the API refused the upgrade: a WebSocket handshake carries no body, so ask again without
-        the upgrade, which the API refuses for the same reason (403, 404) but with its words — or with
-        400 "Upgrade request required", which means the upgrade itself was lost on the way."""
+        the upgrade, which the API refuses for the same reason (403, 404) but in its own words. When the
+        second answer differs (400 "Upgrade request required" for an allowed request), the first status
+        is what counts."""
         try:
             await self._call(
                 "get",
@@ -371,15 +383,11 @@ class KubeClient:
                     pod, ns, ports=port, _preload_content=False, _request_timeout=t
                 ),
             )
-        except errors.ApiError as said:
-            return said
-        return errors.ApiError(
-            f"the Kubernetes API refused to {_phrase('get', POD_PORTFORWARD, ns, pod)}: {refused}",
-            verb="get",
-            resource=POD_PORTFORWARD.describe(),
-            namespace=ns,
-            name=pod,
-        )
+        except errors.ApiError as answered:
+            if answered.status == status:
+                return answered
+        body = {"message": f"the WebSocket upgrade was refused ({said})"}
+        return _error(status, body, "get", POD_PORTFORWARD, ns, pod, self.config)
 
     # --- the machinery ---
 
