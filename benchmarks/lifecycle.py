@@ -6,7 +6,7 @@ One run gives one sample of register_ms, withdraw_ms and stop_ms; `--only regist
 Where the time goes, from the registrar's own log lines (their timestamps, against the benchmark's
 clock; medians over the runs, in `breakdown_ms`):
 - registration: bind → the stand-in received the registrar's first probe (its trace line `>>> …`:
-  the registrar polls the port every 20 ms, then opens its first ZMQ socket), → `server_answering`
+  the registrar's probe waits queued on a ZMQ socket that libzmq reconnects every 2 ms), → `server_answering`
   (the reply came back and was logged), → `published` (the EndpointSlice create answered), → seen by
   the watcher;
 - withdrawal: SIGTERM → `signal_received` (the handler ran in the registrar's loop), → the slice seen

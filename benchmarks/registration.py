@@ -3,7 +3,7 @@
 The registrar runs for real: the `arkouda-k8s register` sidecar as a subprocess (`python -m arkouda_k8s
 register`, default settings, its real ZMQ probe on 127.0.0.1), with an API identity of its own. It is
 started first and the stand-in only once the registrar has claimed the Service (seen by the watcher):
-the registrar is then waiting for the server, polling its port as it does in a pod. The stand-in
+the registrar is then waiting for the server, its probe queued, as it does in a pod. The stand-in
 (`arkouda-server-standin -nl 1`) binds at once; "starts answering" is the moment its banner line,
 printed right after the bind, reaches the benchmark. The end is the moment the benchmark's own watch
 (the product's list_and_watch, another identity) delivers a slice with a ready endpoint.

@@ -6,7 +6,7 @@
     registrar.stop()                              # SIGTERM, or the server exited
     await task
 
-Phases: starting → waiting (probe every 20 ms) → publishing → published (probe every few
+Phases: starting → waiting (a probe queued until the server binds) → publishing → published (probe every few
 seconds, repair drift) → withdrawing → withdrawn. stop() in any phase ends in a withdrawal of
 whatever was written (nothing, if the server never answered). The withdrawal has a deadline; past
 it, WithdrawIncomplete says what was left behind (the garbage collector removes the slices when

@@ -7,12 +7,15 @@ pod IP. A reply of any kind, an authentication error included, proves the server
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Protocol
 
-PORT_POLL_INTERVAL = 0.005  # a refused TCP connect on the pod's loopback costs microseconds
-FAST_PROBE_INTERVAL = 0.02  # ZMQ round trips while waiting for the server to answer for the first time
+# While waiting for the first answer: libzmq retries the refused connection this often (in C, about
+# 5% of a core), and the queued probe leaves the moment the server binds. A TCP poll from Python at
+# the same rate would cost 12% (benchmarks/README.md, "first answer").
+FIRST_ANSWER_RECONNECT = 0.002
+FIRST_ANSWER_ATTEMPT = 2.0  # seconds one REQ socket waits before a fresh one replaces it
+FAILED_ATTEMPT_PAUSE = 0.02
 
 
 class ServerNotAnswering(Exception):
@@ -28,28 +31,29 @@ class ServerProbe(Protocol):
 
 
 class ZmqProbe:
-    """The real probe: a TCP connect every 20 ms until the port is open, then ZMQ round trips."""
+    """The real probe: ZMQ round trips on fresh REQ sockets (one waits for the server to bind)."""
 
     def __init__(self, host: str, port: int, *, timeout: float, token: str | None = None) -> None:
         self.host, self.port, self.timeout, self.token = host, port, timeout, token
 
     async def first_answer(self) -> None:
-        import arkouda_k8s.wire  # noqa: F401  (pyzmq loads now, not in the first probe's time)
-
         while True:
-            await wait_for_port(self.host, self.port, interval=PORT_POLL_INTERVAL)
             try:
-                await self.check()
+                await self.check(reconnect=FIRST_ANSWER_RECONNECT, timeout=max(self.timeout, FIRST_ANSWER_ATTEMPT))
             except ServerNotAnswering:
-                await asyncio.sleep(FAST_PROBE_INTERVAL)
+                # Then a fresh socket (a REQ socket whose request was lost would wait forever), after a
+                # pause in case the failure was immediate (an address ZMQ refuses at once).
+                await asyncio.sleep(FAILED_ATTEMPT_PAUSE)
                 continue
             return
 
-    async def check(self) -> float:
+    async def check(self, *, reconnect: float | None = None, timeout: float | None = None) -> float:
         from arkouda_k8s import wire
 
         try:
-            result = await wire.probe(self.host, self.port, timeout=self.timeout, token=self.token)
+            result = await wire.probe(
+                self.host, self.port, timeout=timeout or self.timeout, token=self.token, reconnect=reconnect
+            )
         except wire.Rejected:
             return self.timeout  # it answered, just not to us: alive
         except wire.WireError as failed:
@@ -82,17 +86,3 @@ class HealthTracker:
             self.healthy = False
             return False
         return None
-
-
-async def wait_for_port(host: str, port: int, *, interval: float) -> None:
-    """Until something accepts TCP connections on host:port (cheap: no ZMQ socket until then)."""
-    while True:
-        try:
-            _reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(interval)
-            continue
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return

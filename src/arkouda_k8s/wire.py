@@ -133,13 +133,22 @@ def endpoint(host: str, port: int) -> str:
     return f"tcp://[{host.strip('[]')}]:{port}" if is_v6 else f"tcp://{host}:{port}"
 
 
-async def _round_trip(host: str, port: int, message: str, *, deadline: float, timeout: float, what: str) -> str:
-    """Send one request on a fresh REQ socket and return the reply; the socket is always closed."""
+async def _round_trip(
+    host: str, port: int, message: str, *, deadline: float, timeout: float, what: str, reconnect: float | None = None
+) -> str:
+    """Send one request on a fresh REQ socket and return the reply; the socket is always closed.
+
+    `reconnect` (seconds): how often libzmq retries a refused connection while the request waits
+    (default: libzmq's 100 ms); the request leaves the moment the server binds its port.
+    """
     loop = asyncio.get_running_loop()
     address = endpoint(host, port)
     socket = _shared_context().socket(zmq.REQ)
     try:
         socket.setsockopt(zmq.LINGER, 0)
+        if reconnect is not None:
+            socket.setsockopt(zmq.RECONNECT_IVL, max(1, round(reconnect * 1000)))
+            socket.setsockopt(zmq.RECONNECT_IVL_MAX, 0)  # no backoff: the same interval every time
         if address.startswith("tcp://["):
             socket.setsockopt(zmq.IPV6, 1)
         try:
@@ -255,19 +264,27 @@ async def shutdown(host: str, port: int, *, protocol: Protocol, timeout: float, 
     return await request(host, port, "shutdown", protocol=protocol, timeout=timeout, token=token)
 
 
-async def probe(host: str, port: int, *, timeout: float, token: str | None = None) -> ProbeResult:
+async def probe(
+    host: str, port: int, *, timeout: float, token: str | None = None, reconnect: float | None = None
+) -> ProbeResult:
     """Is arkouda_server answering, and in which protocol? One JSON `getconfig` round trip tells both.
 
     A 2021+ server answers it (config included); a 2020 server calls it an unrecognized command,
     which proves it alive, and a plain `getconfig` then fetches the config if the deadline allows.
     Raises Timeout when nothing answered within `timeout` seconds, Rejected on an authentication
-    error (the server is alive but wants a token).
+    error (the server is alive but wants a token). `reconnect`: see _round_trip (a server not bound yet).
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeout
     text = await _round_trip(
-        host, port, json_request("getconfig", token=token), deadline=deadline, timeout=timeout, what="a probe"
+        host,
+        port,
+        json_request("getconfig", token=token),
+        deadline=deadline,
+        timeout=timeout,
+        what="a probe",
+        reconnect=reconnect,
     )
     reply = parse_json_reply(text)
     if reply is not None:
