@@ -33,6 +33,7 @@ KEYS = (
     "resolve_warm_ms",
     "connect_overhead_ms",
     "import_ms",
+    "waiting_cpu_percent",
     "idle_rss_mb",
     "idle_requests_per_min",
     "seed",
@@ -111,6 +112,7 @@ async def run_all(args: argparse.Namespace, cluster: Cluster, workdir: Path) -> 
             results.update(await step("resolution", lambda: resolution.run(session)))
         if "footprint" in chosen:
             results.update(await step("import time", lambda: footprint.imports(session)))
+            results.update(await step("waiting cost", lambda: footprint.waiting(session)))
         if "seed" in chosen:
             results["seed"] = await step("seed: registration", lambda: seed.registration(session))
         # The idle window is a wait: the seed's slow polls run during it. On the emulator they get an API

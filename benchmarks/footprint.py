@@ -1,6 +1,7 @@
 """Footprint: the import of arkouda_k8s, and what an idle published registrar costs.
 
 - import_ms: benchmarks/import_time.py (fresh interpreters), with the heavy modules it does not load;
+- waiting_cpu_percent: benchmarks/waiting_cost.py, what waiting for a server not started yet costs;
 - idle_rss_mb: VmRSS of the real `arkouda-k8s register` process (/proc/<pid>/status), sampled every
   second over the idle window while it publishes a live stand-in with the product's default settings;
 - idle_requests_per_min: the API requests of the registrar's identity over the idle window (60 s;
@@ -19,7 +20,7 @@ import collections
 import time
 from typing import Any
 
-from benchmarks import import_time
+from benchmarks import import_time, waiting_cost
 from benchmarks.harness import Session
 from benchmarks.processes import rss_mb
 from benchmarks.registration import ServiceWatchers, publish
@@ -36,6 +37,11 @@ RSS_EVERY = 1.0
 
 async def imports(session: Session) -> dict[str, Any]:
     return {"import_ms": await asyncio.to_thread(import_time.measure, session.runs)}
+
+
+async def waiting(session: Session) -> dict[str, Any]:
+    seconds = 0.5 if session.smoke else 3.0
+    return {"waiting_cpu_percent": await waiting_cost.measure(seconds)}
 
 
 async def idle(session: Session) -> dict[str, Any]:

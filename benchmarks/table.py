@@ -129,6 +129,9 @@ def rows(results: JSON) -> list[Row]:
         rss = results["idle_rss_mb"]
         goal_text, met = judge(GOALS["idle_rss_mb"], rss.get("median"), None)
         out.append(Row("idle_rss_mb", number(rss.get("median")), number(rss.get("p95")), "", goal_text, met))
+    for key, value in (results.get("waiting_cpu_percent") or {}).items():
+        if key != "seconds":
+            out.append(Row(f"waiting for the server: {key} (% of a core)", number(value), "", "", "", ""))
     if "idle_requests_per_min" in results:
         idle = results["idle_requests_per_min"]
         goal_text, met = judge(GOALS["idle_requests_per_min"], idle.get("value"), None)

@@ -10,9 +10,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-# While waiting for the first answer: libzmq retries the refused connection this often (in C, about
-# 5% of a core), and the queued probe leaves the moment the server binds. A TCP poll from Python at
-# the same rate would cost 12% (benchmarks/README.md, "first answer").
+# While waiting for the first answer: libzmq retries the refused connection this often (in C: 2-5% of
+# a core), and the queued probe leaves the moment the server binds. A TCP poll from Python at the same
+# rate costs 13% (benchmarks/waiting_cost.py).
 FIRST_ANSWER_RECONNECT = 0.002
 FIRST_ANSWER_ATTEMPT = 2.0  # seconds one REQ socket waits before a fresh one replaces it
 FAILED_ATTEMPT_PAUSE = 0.02

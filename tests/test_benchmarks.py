@@ -30,6 +30,7 @@ KEYS = (
     "resolve_warm_ms",
     "connect_overhead_ms",
     "import_ms",
+    "waiting_cpu_percent",
     "idle_rss_mb",
     "idle_requests_per_min",
     "seed",
@@ -89,6 +90,9 @@ def test_smoke_run_writes_every_key_with_numbers(smoke: tuple[dict[str, Any], st
     assert is_number(idle["value"]), idle
     assert is_number(idle["window_s"]) and idle["window_s"] > 0, idle
     assert results["import_ms"]["imported_heavy"] == []
+    waiting = results["waiting_cpu_percent"]
+    assert {"zmq_queued_probe_2ms", "python_tcp_poll_2ms", "seconds"} <= set(waiting), waiting
+    assert all(is_number(v) and v >= 0 for v in waiting.values()), waiting
     assert "kubernetes_asyncio" in results["import_ms"]["not_imported"]
     seed = results["seed"]
     assert_timing(seed["register_ms"], "seed.register_ms")
