@@ -418,3 +418,22 @@ def test_the_message_check_accepts_a_message_glued_from_literals() -> None:
     assert (
         _unknown_parts("arkouda-k8s server: error: invalid NUMLOCALES=<value>: must be an integer of at least 1") == []
     )
+
+
+# --- CI runs what README says ---------------------------------------------------------------------------
+
+
+def _ci_commands() -> list[str]:
+    """The commands .ci/run runs at its top level: not inside an `if`, a loop or a pipeline."""
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith(("#", "set ", "cd ", "export "))]
+
+
+def test_ci_runs_the_setup_the_readme_test_command_and_the_soak_unconditionally() -> None:
+    readme = _text(ROOT / "README.md")
+    test_command = re.search(r"## Run the tests\s+```bash\n(.+?)\n```", readme, re.S)
+    assert test_command, "README.md has no `## Run the tests` block"
+    commands = _ci_commands()
+    # Each a statement of its own: a condition or a pipe (with pipefail) could skip it silently.
+    assert commands == ["./setup.sh", test_command.group(1).strip(), ".venv/bin/pytest -m soak"], commands
+    assert "set -euo pipefail" in (ROOT / ".ci" / "run").read_text()
