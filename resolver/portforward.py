@@ -8,6 +8,11 @@ WebSocket to the pod's port, through the one API layer. The forwarder runs on a 
 an event loop of its own, so it outlives the call that resolved the server (the arkouda client keeps
 its connection for the session) and serves synchronous and asynchronous callers alike. One forwarder
 per (API, namespace, pod, port) is kept and reused; `close_all()` stops them.
+
+A forwarder whose pod is gone stops listening: the API refused a connection (the pod deleted, the
+permission taken away, the API down past the deadline), or three connections in a row reached nothing
+(the server in the pod not listening). The client's reconnects then meet a closed local port instead
+of turning into API requests, and the next connect() resolves again and forwards to the new pod.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from arkouda_k8s.kube.portforward import PortForwardStream
 
 START_TIMEOUT = 10.0  # seconds for the thread to open its listener
 CHUNK = 64 * 1024
+FAILURES_IN_ROW = 3  # connections that reached nothing, in a row: the forwarder stops listening
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,9 @@ class Forwarder:
         self.target = target
         self.local_port = 0
         self.connections = 0  # accepted so far
+        self.failures_in_row = 0
         self.last_error: str | None = None  # the last failure of a forwarded connection
+        self._handlers: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -88,17 +96,31 @@ class Forwarder:
             self.local_port = int(server.sockets[0].getsockname()[1])
             self._log.info("port_forward_listening", local=f"127.0.0.1:{self.local_port}", to=self.target.describe())
             self._ready.set()
-            async with server:
+            try:
                 await self._stop.wait()
+            finally:
                 server.close()
-                # Connections in flight end with the server (it cancels their handlers on close).
+                for handler in list(self._handlers):  # connections in flight end with the forwarder
+                    handler.cancel()
+                await asyncio.gather(*self._handlers, return_exceptions=True)
+                await server.wait_closed()
 
     async def _forward(self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
+        try:
+            await self._relay(kube, reader, writer)
+        finally:
+            if handler is not None:
+                self._handlers.discard(handler)
+
+    async def _relay(self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             stream = await kube.port_forward(self.target.pod, self.target.port, self.target.namespace)
         except ApiError as refused:
-            self._failed_connection(str(refused))
+            self._failed_connection(str(refused), fatal=True)
             writer.close()
             return
         try:
@@ -122,15 +144,19 @@ class Forwarder:
         while data := await reader.read(CHUNK):
             await stream.send(data)
 
-    @staticmethod
-    async def _to_client(stream: PortForwardStream, writer: asyncio.StreamWriter) -> None:
+    async def _to_client(self, stream: PortForwardStream, writer: asyncio.StreamWriter) -> None:
         while data := await stream.receive():
+            self.failures_in_row = 0  # the server answered through this forward
             writer.write(data)
             await writer.drain()
 
-    def _failed_connection(self, why: str) -> None:
+    def _failed_connection(self, why: str, *, fatal: bool = False) -> None:
         self.last_error = why
+        self.failures_in_row += 1
         self._log.warning("port_forward_failed", to=self.target.describe(), error=why)
+        if (fatal or self.failures_in_row >= FAILURES_IN_ROW) and self._stop is not None:
+            self._log.warning("port_forward_stopped", to=self.target.describe(), local=f"127.0.0.1:{self.local_port}")
+            self._stop.set()
 
 
 _FORWARDERS: dict[Target, Forwarder] = {}
@@ -150,8 +176,9 @@ def forward(config: ApiConfig, namespace: str, pod: str, port: int) -> Forwarder
 
 
 def by_local_port(port: int) -> Forwarder | None:
+    """The forwarder that listens (or listened, if it has stopped) on 127.0.0.1:port."""
     with _LOCK:
-        return next((f for f in _FORWARDERS.values() if f.local_port == port and f.alive), None)
+        return next((f for f in _FORWARDERS.values() if f.local_port == port), None)
 
 
 def close_all() -> None:

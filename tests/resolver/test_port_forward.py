@@ -43,11 +43,15 @@ async def emulator() -> AsyncIterator[KubeEmulator]:
         yield emu
 
 
+def _forwarder_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("arkouda-k8s-forward")]
+
+
 @pytest.fixture(autouse=True)
 def forwarders_closed() -> Iterator[None]:
     yield
     portforward.close_all()
-    assert not [t for t in threading.enumerate() if t.name.startswith("arkouda-k8s-forward")]
+    assert not _forwarder_threads()
 
 
 async def _notebook(emulator: KubeEmulator, tmp: Path, rules: list[dict[str, Any]] = FORWARDER) -> Path:
@@ -98,7 +102,8 @@ async def test_connect_through_a_port_forward_with_the_real_client(
     ak.client.socket.close(linger=0)  # the 2020.7.7 client never closes its socket
     # The connect resolved again and reused the first forwarder; every WebSocket was the notebook's, under RBAC.
     assert ak.client.pspStr == endpoint.url
-    assert portforward.by_local_port(endpoint.port) is not None
+    forwarder = portforward.by_local_port(endpoint.port)
+    assert forwarder is not None and forwarder.alive and forwarder.failures_in_row == 0
     assert _forwards(emulator) and set(_forwards(emulator)) == {101}
     assert {r.verb for r in emulator.request_log if r.user == NOTEBOOK_USER} <= {"get", "list", "watch"}
 
@@ -113,7 +118,7 @@ async def test_without_the_portforward_permission_the_refusal_is_named(
     text = str(refused.value)
     assert 'cannot get resource "pods/portforward" in API group "" in the namespace "team-a"' in text
     assert "kubectl auth can-i get pods/portforward -n team-a" in text
-    assert not [t for t in threading.enumerate() if t.name.startswith("arkouda-k8s-forward")]
+    assert not _forwarder_threads()
 
 
 async def test_an_endpoint_without_a_pod_cannot_be_forwarded(emulator: KubeEmulator, tmp_path: Path) -> None:
@@ -138,6 +143,36 @@ async def test_a_server_that_is_gone_is_a_handshake_timeout_that_quotes_the_kube
     import arkouda as ak
 
     ak.client.socket.close(linger=0)
+    # The client's reconnects did not become a stream of API requests: after three connections that
+    # reached nothing, the forwarders stopped listening (one per resolve: connect resolved twice).
+    assert len(_forwards(emulator)) <= 2 * (1 + portforward.FAILURES_IN_ROW)
+    for _ in range(100):
+        if not _forwarder_threads():
+            break
+        await asyncio.sleep(0.05)
+    assert not _forwarder_threads()
+
+
+async def test_a_forwarder_whose_pod_is_gone_stops_listening(
+    emulator: KubeEmulator, standin: Any, tmp_path: Path
+) -> None:
+    await _publish(emulator, standin.host, standin.port)
+    settings = _settings(await _notebook(emulator, tmp_path))
+    endpoint = await aresolve("arkouda", mode="port-forward", timeout=10, settings=settings)
+    forwarder = portforward.by_local_port(endpoint.port)
+    assert forwarder is not None and forwarder.alive
+    await emulator.delete_pod(NS, POD, grace_period_seconds=0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", endpoint.port)
+    assert await asyncio.wait_for(reader.read(), 10) == b""  # the API said 404: the connection is closed
+    writer.close()
+    for _ in range(100):
+        if not forwarder.alive:
+            break
+        await asyncio.sleep(0.05)
+    assert not forwarder.alive
+    assert forwarder.last_error is not None and f'pods "{POD}" not found' in forwarder.last_error
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", endpoint.port)
 
 
 async def test_the_resolve_command_forwards_until_sigterm(emulator: KubeEmulator, standin: Any, tmp_path: Path) -> None:

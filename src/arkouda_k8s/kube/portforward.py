@@ -14,8 +14,7 @@ from arkouda_k8s.kube import errors
 if TYPE_CHECKING:
     import aiohttp
 
-DATA, ERROR = 0, 1
-CHANNEL_PROTOCOL = "v4.channel.k8s.io"
+DATA, ERROR = 0, 1  # the channels of the one port (kubernetes_asyncio's WsApiClient asks for v4.channel.k8s.io)
 
 
 class PortForwardStream:
