@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from arkouda_k8s import logs
 from arkouda_k8s.kube import ApiConfig, ApiError, KubeClient
@@ -28,6 +30,7 @@ from arkouda_k8s.kube.portforward import PortForwardStream
 
 START_TIMEOUT = 10.0  # seconds for the thread to open its listener
 CHUNK = 64 * 1024
+TLS_CLOSE_GRACE = 0.25
 FAILURES_IN_ROW = 3  # connections that reached nothing, in a row: the forwarder stops listening
 
 
@@ -52,7 +55,7 @@ class Forwarder:
         self.connections = 0  # accepted so far
         self.failures_in_row = 0
         self.last_error: str | None = None  # the last failure of a forwarded connection
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()  # every accepted connection not closed yet
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -92,7 +95,7 @@ class Forwarder:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with KubeClient(self.config, component="resolver") as kube:
-            server = await asyncio.start_server(lambda r, w: self._forward(kube, r, w), "127.0.0.1", 0)
+            server = await asyncio.start_server(lambda r, w: self._accepted(kube, r, w), "127.0.0.1", 0)
             self.local_port = int(server.sockets[0].getsockname()[1])
             self._log.info("port_forward_listening", local=f"127.0.0.1:{self.local_port}", to=self.target.describe())
             self._ready.set()
@@ -100,21 +103,39 @@ class Forwarder:
                 await self._stop.wait()
             finally:
                 server.close()
-                for handler in list(self._handlers):  # connections in flight end with the forwarder
-                    handler.cancel()
-                await asyncio.gather(*self._handlers, return_exceptions=True)
+                await self._end_connections()
                 await server.wait_closed()
+        # The API connections are TLS: closing one is a close_notify exchange with the API server, which
+        # needs the loop a little longer (aiohttp's graceful-shutdown advice: 250 ms) — a WebSocket whose
+        # handshake was cancelled above would otherwise outlive this loop, unclosed.
+        await asyncio.sleep(TLS_CLOSE_GRACE)
+
+    async def _end_connections(self) -> None:
+        """Connections in flight end with the forwarder: their handlers, the accepts asyncio still had in
+        progress (tasks of this loop), and the writers of connections whose handler never got to run."""
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        for writer in list(self._writers):
+            writer.close()
+        for _ in range(3):  # a closed transport finishes closing (connection_lost) on a later iteration
+            await asyncio.sleep(0)
+
+    def _accepted(
+        self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Coroutine[Any, Any, None]:
+        """Called as the connection is accepted (before its handler task runs): keep its writer to close."""
+        self._writers.add(writer)
+        return self._forward(kube, reader, writer)
 
     async def _forward(self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        handler = asyncio.current_task()
-        if handler is not None:
-            self._handlers.add(handler)
         try:
             await self._relay(kube, reader, writer)
         finally:
-            if handler is not None:
-                self._handlers.discard(handler)
+            writer.close()
+            self._writers.discard(writer)
 
     async def _relay(self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -168,10 +168,10 @@ async def test_a_forwarder_whose_pod_is_gone_stops_listening(
     assert await asyncio.wait_for(reader.read(), 10) == b""  # the API said 404: the connection is closed
     writer.close()
     for _ in range(100):
-        if not forwarder.alive:
+        if not forwarder.alive and not _forwarder_threads():
             break
         await asyncio.sleep(0.05)
-    assert not forwarder.alive
+    assert not forwarder.alive and not _forwarder_threads()
     assert forwarder.last_error is not None and f'pods "{POD}" not found' in forwarder.last_error
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", endpoint.port)
