@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import os
 import secrets
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -136,6 +137,21 @@ READER_RULES = [
     {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},  # a notebook outside
 ]
+
+
+def run_cli(*argv: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m arkouda_k8s ARGV` with only PATH, HOME (= cwd), LANG and `env`; never raises on exit codes."""
+    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "LANG": "C.UTF-8", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "arkouda_k8s", *argv],
+        env=full,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 # --- a projected service-account token, kept as a kubelet keeps it ----------------------------------------

@@ -32,7 +32,17 @@ from arkouda_k8s.testing.loopback import make_key_dir, openssh_problem
 from arkouda_k8s.testing.pytest_plugin import require_component
 from arkouda_k8s.testing.standin.fixtures import free_port, start_standin
 
-from .kit import NS, POD_IP, Cluster, SwitchProbe, open_cluster, remember_log, remember_secret, settle
+from .kit import (
+    NS,
+    POD_IP,
+    Cluster,
+    SwitchProbe,
+    open_cluster,
+    remember_log,
+    remember_secret,
+    run_cli,
+    settle,
+)
 
 JSON = dict[str, Any]
 
@@ -116,20 +126,6 @@ async def test_a_malformed_kubeconfig_is_a_settings_error_naming_it(tmp_path: Pa
     assert "kubeconfig-token-0123456789" not in message
 
 
-def _run_cli(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "LANG": "C.UTF-8", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "arkouda_k8s", *argv],
-        env=full,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.parametrize("name", ["binary-garbage", "insecure-skip-tls-verify"])
 def test_commands_exit_2_on_a_malformed_kubeconfig(tmp_path: Path, name: str) -> None:
     path = tmp_path / "kubeconfig"
@@ -137,7 +133,7 @@ def test_commands_exit_2_on_a_malformed_kubeconfig(tmp_path: Path, name: str) ->
     path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     env = {"KUBECONFIG": str(path), "POD_NAME": "arkouda-server-0", "POD_IP": POD_IP, "POD_UID": "u-1"}
     for command in ("register", "resolve"):
-        done = _run_cli(command, env=env, cwd=tmp_path)
+        done = run_cli(command, env=env, cwd=tmp_path)
         assert done.returncode == ExitCode.USAGE, (command, done.stdout, done.stderr)
         errors = [line for line in done.stderr.splitlines() if "error" in line]
         assert errors and "KUBECONFIG" in errors[-1], done.stderr
@@ -210,7 +206,7 @@ def test_the_locale_refuses_a_bad_ssh_secret_before_sshd_starts(tmp_path: Path, 
     require_component("sshd", openssh_problem())
     key_dir, says = _bad_secret(kind, tmp_path)
     home = tmp_path / "home" / ".ssh"
-    done = _run_cli(
+    done = run_cli(
         "locale",
         env={"SSH_KEY_DIR": str(key_dir), "SSH_HOME": str(home), "POD_IP": "127.0.0.1", "SSH_PORT": str(free_port())},
         cwd=tmp_path,
@@ -235,7 +231,7 @@ def test_the_server_refuses_a_bad_ssh_secret_before_anything_starts(tmp_path: Pa
         "KUBECONFIG": str(tmp_path / "kubeconfig"),
     }
     (tmp_path / "kubeconfig").write_text(yaml.safe_dump(GOOD))  # valid, and never read: the key is checked first
-    done = _run_cli("server", env=env, cwd=tmp_path)
+    done = run_cli("server", env=env, cwd=tmp_path)
     assert done.returncode == ExitCode.USAGE, done.stderr
     assert says in done.stderr
     assert not (home / "sshd").exists()

@@ -30,7 +30,7 @@ from arkouda_k8s import cli
 from arkouda_k8s import settings as s
 from arkouda_k8s.errors import ExitCode, SettingsError
 
-from .kit import STATS
+from .kit import STATS, run_cli
 
 _DNS1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 _DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -269,20 +269,6 @@ def test_the_cli_exits_2_with_one_line_naming_the_variable(name: str, data: st.D
     STATS.cases += 1
 
 
-def _run(*argv: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "LANG": "C.UTF-8", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "arkouda_k8s", *argv],
-        env=full,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.parametrize(
     ("command", "env", "names"),
     [
@@ -305,7 +291,7 @@ def test_a_bad_setting_stops_the_command_before_it_starts(
     tmp_path: Path, command: str, env: dict[str, str], names: str
 ) -> None:
     home = tmp_path / "home"
-    done = _run(command, env={"SSH_HOME": str(home / ".ssh"), "SSH_KEY_DIR": str(tmp_path), **env}, cwd=tmp_path)
+    done = run_cli(command, env={"SSH_HOME": str(home / ".ssh"), "SSH_KEY_DIR": str(tmp_path), **env}, cwd=tmp_path)
     assert done.returncode == ExitCode.USAGE, done.stderr
     errors = [line for line in done.stderr.splitlines() if not line.startswith("{")]  # beside JSON log events
     assert len(errors) == 1 and names in errors[0], done.stderr
@@ -315,7 +301,7 @@ def test_a_bad_setting_stops_the_command_before_it_starts(
 def test_cert_file_without_key_file_is_a_settings_error(tmp_path: Path) -> None:
     cert = tmp_path / "cert.pem"
     cert.write_text("x")
-    done = _run(
+    done = run_cli(
         "register",
         env={"K8S_HOST": "https://127.0.0.1:1", "CERT_FILE": str(cert), "POD_NAME": "p", "POD_IP": "192.0.2.1"},
         cwd=tmp_path,
@@ -332,7 +318,7 @@ async def test_a_token_with_a_newline_is_a_settings_error(tmp_path: Path) -> Non
 
     async with KubeEmulator(tls=True) as emulator:
         done = await asyncio.to_thread(
-            _run,
+            run_cli,
             "register",
             env={
                 "K8S_HOST": emulator.url,
@@ -365,7 +351,7 @@ async def test_a_missing_kube_context_is_named(tmp_path: Path) -> None:
 
 
 def test_a_missing_arkouda_server_executable_is_named(tmp_path: Path) -> None:
-    done = _run(
+    done = run_cli(
         "single",
         "--no-register",
         env={"ARKOUDA_SERVER_PATH": str(tmp_path / "no-such-arkouda_server"), "POD_IP": "192.0.2.1"},
