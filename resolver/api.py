@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from arkouda_k8s import logs
 from arkouda_k8s.errors import SettingsError
-from arkouda_k8s.kube import ApiError, Forbidden, KubeClient, NoCredentials, load_api_config
+from arkouda_k8s.kube import ApiConfig, ApiError, Forbidden, KubeClient, NoCredentials, load_api_config
 from arkouda_k8s.kube.config import SERVICEACCOUNT_DIR
 from arkouda_k8s.resolver import errors as e
 from arkouda_k8s.resolver import lookup, names, portforward
@@ -75,30 +75,32 @@ async def aresolve(
     progress = ProgressLine.for_current_output()
     api_namespace: str | None = None
     try:
-        if mode == "port-forward":
-            return await _port_forward(target, namespace, settings, serviceaccount_dir, wait, deadline, progress)
-        if mode in ("auto", "api"):
+        if mode in ("auto", "api", "port-forward"):
             try:
                 config = await load_api_config(settings, serviceaccount_dir=serviceaccount_dir)
             except NoCredentials as missing:
-                if mode == "api":
+                if mode != "auto":
                     raise e.NoApiCredentials(str(missing), hint="kubectl config current-context") from None
                 log.info("dns_fallback", reason="no API credentials")
             else:
                 ns = api_namespace = target.namespace or namespace or config.namespace
                 try:
                     async with KubeClient(config, component="resolver") as kube:
-                        return await via_api(
+                        found = await via_api(
                             kube, str(target.service), ns, wait=wait, deadline=deadline, progress=progress.update
                         )
+                        if mode != "port-forward":
+                            return found
+                        await _check_forward(kube, found, str(target.service), ns, deadline)
                 except Forbidden as refused:
-                    if mode == "api":
-                        raise e.ApiRefused(
-                            str(refused), hint=f"kubectl auth can-i list endpointslices -n {ns}"
-                        ) from None
+                    if mode != "auto":
+                        hint = f"kubectl auth can-i {refused.verb} {refused.resource.split('.')[0]} -n {ns}"
+                        raise e.ApiRefused(str(refused), hint=hint) from None
                     log.info("dns_fallback", reason="the API answered 403", namespace=ns)
                 except ApiError as failed:
                     raise e.ResolveError(f"the Kubernetes API failed: {failed}", hint="kubectl cluster-info") from None
+                else:
+                    return await _forwarded(config, ns, found)
         ns = target.namespace or namespace or api_namespace or _own_namespace(serviceaccount_dir) or "default"
         return await via_dns(
             str(target.service),
@@ -115,40 +117,21 @@ async def aresolve(
         progress.done()
 
 
-async def _port_forward(
-    target: names.Target,
-    namespace: str | None,
-    settings: Settings,
-    serviceaccount_dir: Path,
-    wait: bool,
-    deadline: float,
-    progress: ProgressLine,
-) -> Endpoint:
-    """The API's ready endpoint, then a local port forwarded to its pod (tried once before it is returned)."""
-    try:
-        config = await load_api_config(settings, serviceaccount_dir=serviceaccount_dir)
-    except NoCredentials as missing:
-        raise e.NoApiCredentials(
-            f"{missing} (a port-forward goes through the API)", hint="kubectl config current-context"
-        ) from None
-    ns = target.namespace or namespace or config.namespace
-    service = str(target.service)
-    try:
-        async with KubeClient(config, component="resolver") as kube:
-            found = await via_api(kube, service, ns, wait=wait, deadline=deadline, progress=progress.update)
-            if found.pod is None:
-                raise e.ResolveError(
-                    f"the ready endpoint {found.host}:{found.port} of Service {ns}/{service} names no pod "
-                    f"(targetRef), so there is nothing to port-forward to",
-                    hint=f"kubectl get endpointslices -n {ns} -l kubernetes.io/service-name={service} -o yaml",
-                )
-            # One WebSocket now, so a refusal (RBAC, a pod gone) is said here rather than by a hung connect.
-            probe = await kube.port_forward(found.pod, found.port, ns, deadline=deadline)
-            await probe.close()
-    except Forbidden as refused:
-        raise e.ApiRefused(str(refused), hint=f"kubectl auth can-i {refused.verb} {refused.resource} -n {ns}") from None
-    except ApiError as failed:
-        raise e.ResolveError(f"the Kubernetes API failed: {failed}", hint="kubectl cluster-info") from None
+async def _check_forward(kube: KubeClient, found: Endpoint, service: str, ns: str, deadline: float) -> None:
+    """One WebSocket to the endpoint's pod, so a refusal (RBAC, a pod gone) is said now, not by a hung connect."""
+    if found.pod is None:
+        raise e.ResolveError(
+            f"the ready endpoint {found.host}:{found.port} of Service {ns}/{service} names no pod "
+            f"(targetRef), so there is nothing to port-forward to",
+            hint=f"kubectl get endpointslices -n {ns} -l kubernetes.io/service-name={service} -o yaml",
+        )
+    stream = await kube.port_forward(found.pod, found.port, ns, deadline=deadline)
+    await stream.close()
+
+
+async def _forwarded(config: ApiConfig, ns: str, found: Endpoint) -> Endpoint:
+    """A local port forwarded to the endpoint's pod (a forwarder on a thread of its own, reused per pod)."""
+    assert found.pod is not None  # _check_forward refused an endpoint without one
     forwarder = await asyncio.to_thread(portforward.forward, config, ns, found.pod, found.port)
     return Endpoint(
         "127.0.0.1",

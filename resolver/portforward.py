@@ -52,7 +52,6 @@ class Forwarder:
         self.config = config
         self.target = target
         self.local_port = 0
-        self.connections = 0  # accepted so far
         self.failures_in_row = 0
         self.last_error: str | None = None  # the last failure of a forwarded connection
         self._writers: set[asyncio.StreamWriter] = set()  # every accepted connection not closed yet
@@ -130,7 +129,6 @@ class Forwarder:
         return self._forward(kube, reader, writer)
 
     async def _forward(self, kube: KubeClient, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
         try:
             await self._relay(kube, reader, writer)
         finally:
@@ -142,8 +140,7 @@ class Forwarder:
             stream = await kube.port_forward(self.target.pod, self.target.port, self.target.namespace)
         except ApiError as refused:
             self._failed_connection(str(refused), fatal=True)
-            writer.close()
-            return
+            return  # _forward closes the local connection
         try:
             async with asyncio.TaskGroup() as group:
                 upstream = group.create_task(self._to_pod(reader, stream))
@@ -158,7 +155,6 @@ class Forwarder:
             pass  # the local client went away
         finally:
             await stream.close()
-            writer.close()
 
     @staticmethod
     async def _to_pod(reader: asyncio.StreamReader, stream: PortForwardStream) -> None:
